@@ -1,0 +1,27 @@
+# Every dependency is found, never downloaded. Nothing here assumes Debian's paths: an
+# official LibTorch (CPU or CUDA) is picked up with -DCMAKE_PREFIX_PATH=/path/to/libtorch or -DTorch_DIR.
+find_package(Threads REQUIRED)
+find_package(Torch REQUIRED CONFIG)
+find_package(absl REQUIRED CONFIG)
+find_package(spdlog REQUIRED CONFIG)
+find_package(yaml-cpp REQUIRED CONFIG)
+find_package(nlohmann_json REQUIRED CONFIG)
+find_package(CLI11 REQUIRED CONFIG)
+find_package(OpenSSL REQUIRED)
+# Debian's protobuf 3.21 ships no CMake package config; try CONFIG first (official builds), then
+# CMake's own FindProtobuf module.
+find_package(Protobuf CONFIG QUIET)
+if(NOT Protobuf_FOUND)
+  find_package(Protobuf REQUIRED)
+endif()
+find_package(gRPC REQUIRED CONFIG)
+
+# C libraries without CMake configs come through pkg-config.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+pkg_check_modules(ESPEAK_NG REQUIRED IMPORTED_TARGET espeak-ng)
+
+if(TTSD_BUILD_TESTS)
+  find_package(GTest REQUIRED CONFIG)
+endif()

@@ -1,0 +1,109 @@
+#include "core/audio/wav.h"
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/file_util.h"
+
+namespace ttsd::core {
+namespace {
+
+// RAII for SNDFILE*.
+struct SndFile {
+  SNDFILE* f = nullptr;
+  SF_INFO info{};
+  ~SndFile() {
+    if (f) sf_close(f);
+  }
+};
+
+absl::Status Open(const std::string& path, SndFile* sf) {
+  if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat(path, ": file not found"));
+  std::memset(&sf->info, 0, sizeof(sf->info));
+  sf->f = sf_open(path.c_str(), SFM_READ, &sf->info);
+  if (sf->f == nullptr) {
+    return absl::DataLossError(absl::StrCat(path, ": not a readable audio file (", sf_strerror(nullptr), ")"));
+  }
+  if (sf->info.samplerate <= 0 || sf->info.channels <= 0) {
+    return absl::DataLossError(absl::StrCat(path, ": corrupt header (sample rate ", sf->info.samplerate,
+                                            ", channels ", sf->info.channels, ")"));
+  }
+  return absl::OkStatus();
+}
+
+void PutLE(std::string* out, uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+}  // namespace
+
+absl::StatusOr<AudioInfo> ReadAudioInfo(const std::string& path) {
+  SndFile sf;
+  if (auto st = Open(path, &sf); !st.ok()) return st;
+  return AudioInfo{sf.info.samplerate, sf.info.channels, static_cast<int64_t>(sf.info.frames)};
+}
+
+absl::StatusOr<Audio> ReadAudio(const std::string& path) {
+  SndFile sf;
+  if (auto st = Open(path, &sf); !st.ok()) return st;
+  Audio audio;
+  audio.sample_rate = sf.info.samplerate;
+  audio.channels = sf.info.channels;
+  audio.samples.resize(static_cast<size_t>(sf.info.frames) * sf.info.channels);
+  sf_count_t got = sf_readf_float(sf.f, audio.samples.data(), sf.info.frames);
+  if (got != sf.info.frames) {
+    // The header promised more than the file holds: a truncated download or copy.
+    return absl::DataLossError(absl::StrCat(path, ": truncated (header says ", sf.info.frames,
+                                            " frames, file holds ", got, ")"));
+  }
+  return audio;
+}
+
+Audio ToMono(Audio audio) {
+  if (audio.channels <= 1) return audio;
+  int64_t n = audio.frames();
+  std::vector<float> mono(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    float sum = 0;
+    for (int c = 0; c < audio.channels; ++c) sum += audio.samples[i * audio.channels + c];
+    mono[i] = sum / audio.channels;
+  }
+  audio.samples = std::move(mono);
+  audio.channels = 1;
+  return audio;
+}
+
+std::string EncodeWav16(const std::vector<float>& samples, int sample_rate) {
+  std::string out;
+  uint32_t data_bytes = static_cast<uint32_t>(samples.size() * 2);
+  out.reserve(44 + data_bytes);
+  out += "RIFF";
+  PutLE(&out, 36 + data_bytes, 4);
+  out += "WAVEfmt ";
+  PutLE(&out, 16, 4);  // fmt chunk size
+  PutLE(&out, 1, 2);   // PCM
+  PutLE(&out, 1, 2);   // mono
+  PutLE(&out, static_cast<uint32_t>(sample_rate), 4);
+  PutLE(&out, static_cast<uint32_t>(sample_rate) * 2, 4);  // byte rate
+  PutLE(&out, 2, 2);                                        // block align
+  PutLE(&out, 16, 2);                                       // bits per sample
+  out += "data";
+  PutLE(&out, data_bytes, 4);
+  for (float s : samples) {
+    float c = std::clamp(std::isfinite(s) ? s : 0.0f, -1.0f, 1.0f);
+    auto v = static_cast<int16_t>(std::lrint(c * 32767.0f));
+    PutLE(&out, static_cast<uint16_t>(v), 2);
+  }
+  return out;
+}
+
+absl::Status WriteWav16(const std::string& path, const std::vector<float>& samples, int sample_rate) {
+  return WriteFileAtomic(path, EncodeWav16(samples, sample_rate));
+}
+
+}  // namespace ttsd::core

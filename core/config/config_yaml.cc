@@ -1,0 +1,162 @@
+#include "core/config/config_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/file_util.h"
+#include "core/common/status.h"
+#include "core/config/config_errors.h"
+#include "core/config/validate.h"
+
+namespace ttsd::core {
+namespace {
+
+template <class T, class = void>
+struct IsSection : std::false_type {};
+template <class T>
+struct IsSection<T, std::void_t<decltype(&T::template Visit<int>)>> : std::true_type {};
+
+SourceMark MarkOf(const YAML::Node& n) { return {n.Mark().line + 1, n.Mark().column + 1}; }
+
+template <class T>
+const char* TypeName() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  if constexpr (std::is_integral_v<T>) return std::is_signed_v<T> ? "an integer" : "a non-negative integer";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "a string";
+}
+
+// Walks a struct's Visit() list against one YAML mapping.
+class ParseVisitor {
+ public:
+  ParseVisitor(const YAML::Node& node, std::string prefix, ConfigErrors* errors, SourceMap* marks)
+      : node_(node), prefix_(std::move(prefix)), errors_(errors), marks_(marks) {}
+
+  template <class T>
+  void operator()(const char* key, T& field) {
+    known_.insert(key);
+    const YAML::Node n = node_[key];
+    if (!n.IsDefined() || n.IsNull()) return;
+    std::string path = prefix_.empty() ? key : absl::StrCat(prefix_, ".", key);
+    (*marks_)[path] = MarkOf(n);
+    if constexpr (IsSection<T>::value) {
+      if (!n.IsMap()) {
+        errors_->AddAt(path, MarkOf(n), "expected a mapping (a section with keys)");
+        return;
+      }
+      ParseVisitor child(n, path, errors_, marks_);
+      field.Visit(child);
+      child.ReportUnknownKeys();
+    } else {
+      if (!n.IsScalar()) {
+        errors_->AddAt(path, MarkOf(n), absl::StrCat("expected ", TypeName<T>(), ", got a ",
+                                                     n.IsMap() ? "mapping" : "list"));
+        return;
+      }
+      try {
+        field = n.as<T>();
+      } catch (const YAML::BadConversion&) {
+        errors_->AddAt(path, MarkOf(n), absl::StrCat("expected ", TypeName<T>(), ", got '",
+                                                     n.Scalar(), "'"));
+      }
+    }
+  }
+
+  void ReportUnknownKeys() {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      std::string key = it->first.Scalar();
+      if (known_.count(key)) continue;
+      std::string known;
+      for (const auto& k : known_) absl::StrAppend(&known, known.empty() ? "" : ", ", k);
+      errors_->AddAt(prefix_.empty() ? key : absl::StrCat(prefix_, ".", key), MarkOf(it->first),
+                     absl::StrCat("unknown key '", key, "' (known keys here: ", known, ")"));
+    }
+  }
+
+ private:
+  const YAML::Node node_;
+  std::string prefix_;
+  ConfigErrors* errors_;
+  SourceMap* marks_;
+  std::set<std::string> known_;
+};
+
+class EmitVisitor {
+ public:
+  explicit EmitVisitor(YAML::Emitter* out) : out_(out) {}
+  template <class T>
+  void operator()(const char* key, const T& field) {
+    *out_ << YAML::Key << key << YAML::Value;
+    if constexpr (IsSection<T>::value) {
+      *out_ << YAML::BeginMap;
+      const_cast<T&>(field).Visit(*this);
+      *out_ << YAML::EndMap;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      *out_ << YAML::DoubleQuoted << field;
+    } else {
+      *out_ << field;
+    }
+  }
+
+ private:
+  YAML::Emitter* out_;
+};
+
+// Relative paths in a config file mean "next to the config file", wherever the command runs from.
+void ResolvePaths(const std::string& base, TrainConfig* c) {
+  for (std::string* p : {&c->data.path, &c->data.cache_dir, &c->data.validation.file_list,
+                         &c->text.symbols_file, &c->output_dir}) {
+    if (!p->empty()) *p = ResolvePath(base, *p);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedConfig> ParseConfigYaml(const std::string& yaml, const std::string& source) {
+  ParsedConfig parsed;
+  ConfigErrors errors(source, &parsed.marks);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    errors.AddAt("", {e.mark.line + 1, e.mark.column + 1}, absl::StrCat("YAML syntax error: ", e.msg));
+    return errors.ToStatus();
+  }
+  if (!root.IsMap()) {
+    errors.Add("", "the config must be a YAML mapping (key: value lines)");
+    return errors.ToStatus();
+  }
+  ParseVisitor visitor(root, "", &errors, &parsed.marks);
+  parsed.config.Visit(visitor);
+  visitor.ReportUnknownKeys();
+  TTSD_RETURN_IF_ERROR(errors.ToStatus());
+  return parsed;
+}
+
+std::string EmitConfigYaml(const TrainConfig& config) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  EmitVisitor visitor(&out);
+  const_cast<TrainConfig&>(config).Visit(visitor);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+absl::StatusOr<ParsedConfig> LoadConfigFile(const std::string& path) {
+  auto text = ReadFileToString(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(absl::StrCat("cannot read config file ", path, ": ",
+                                            text.status().message()));
+  }
+  TTSD_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseConfigYaml(*text, path));
+  std::string base = std::filesystem::absolute(path).parent_path().string();
+  ResolvePaths(base, &parsed.config);
+  TTSD_RETURN_IF_ERROR(ValidateConfig(parsed.config, parsed.marks, path));
+  return parsed;
+}
+
+}  // namespace ttsd::core

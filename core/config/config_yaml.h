@@ -1,0 +1,27 @@
+// YAML <-> TrainConfig. Parsing reports every unknown key, wrong type and syntax error with its
+// line:col and field path, all at once; it does not range-check (validate.h does).
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/config/train_config.h"
+
+namespace ttsd::core {
+
+struct ParsedConfig {
+  TrainConfig config;
+  SourceMap marks;
+};
+
+// `source` names the text in messages (a file path, or "<submitted config>").
+absl::StatusOr<ParsedConfig> ParseConfigYaml(const std::string& yaml, const std::string& source);
+
+// The resolved config: every field, defaults included, in Visit() order.
+std::string EmitConfigYaml(const TrainConfig& config);
+
+// Reads, parses and validates `path`; relative paths inside it are resolved against its folder.
+// Errors are INVALID_ARGUMENT listing every problem (NOT_FOUND if the file itself is missing).
+absl::StatusOr<ParsedConfig> LoadConfigFile(const std::string& path);
+
+}  // namespace ttsd::core

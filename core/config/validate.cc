@@ -1,0 +1,99 @@
+#include "core/config/validate.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "core/config/config_errors.h"
+
+namespace ttsd::core {
+namespace {
+
+bool OneOf(const std::string& v, std::initializer_list<const char*> options, std::string* list) {
+  bool found = false;
+  for (const char* o : options) {
+    absl::StrAppend(list, list->empty() ? "" : ", ", o);
+    if (v == o) found = true;
+  }
+  return found;
+}
+
+void CheckEnum(ConfigErrors& e, const std::string& path, const std::string& v,
+               std::initializer_list<const char*> options) {
+  std::string list;
+  if (!OneOf(v, options, &list)) e.Add(path, absl::StrCat("'", v, "' is not one of: ", list));
+}
+
+void ValidateAudio(const AudioConfig& a, ConfigErrors& e) {
+  if (a.sample_rate < 8000 || a.sample_rate > 96000) e.Add("audio.sample_rate", "must be in [8000, 96000]");
+  if (a.n_fft < 64 || (a.n_fft & (a.n_fft - 1)) != 0) e.Add("audio.n_fft", "must be a power of two >= 64");
+  if (a.win_length <= 0 || a.win_length > a.n_fft) e.Add("audio.win_length", "must be in [1, n_fft]");
+  if (a.hop_length <= 0 || a.hop_length > a.win_length) e.Add("audio.hop_length", "must be in [1, win_length]");
+  if (a.n_mels < 1 || a.n_mels > 512) e.Add("audio.n_mels", "must be in [1, 512]");
+  if (a.fmin < 0) e.Add("audio.fmin", "must be >= 0");
+  if (a.fmax <= a.fmin || a.fmax > a.sample_rate / 2.0) {
+    e.Add("audio.fmax", absl::StrCat("must be > fmin and <= sample_rate/2 (", a.sample_rate / 2, ")"));
+  }
+  if (!(a.log_clamp > 0)) e.Add("audio.log_clamp", "must be > 0");
+  if (a.griffin_lim_iters < 1 || a.griffin_lim_iters > 1000) e.Add("audio.griffin_lim_iters", "must be in [1, 1000]");
+}
+
+void ValidateData(const DataConfig& d, ConfigErrors& e) {
+  CheckEnum(e, "data.format", d.format, {"ljspeech", "multispeaker", "jsonl"});
+  namespace fs = std::filesystem;
+  if (d.path.empty()) {
+    e.Add("data.path", "is required: the dataset folder (with metadata.csv and wavs/)");
+  } else if (!fs::is_directory(d.path)) {
+    e.Add("data.path", absl::StrCat("dataset folder ", d.path, " does not exist or is not a directory"));
+  }
+  if (!(d.max_audio_seconds > 0)) e.Add("data.max_audio_seconds", "must be > 0");
+  if (d.min_audio_seconds < 0 || d.min_audio_seconds >= d.max_audio_seconds) {
+    e.Add("data.min_audio_seconds", "must be >= 0 and < max_audio_seconds");
+  }
+  if (d.max_text_length < 1) e.Add("data.max_text_length", "must be >= 1");
+  if (d.clip_fraction < 0 || d.clip_fraction > 1) e.Add("data.clip_fraction", "must be in [0, 1]");
+  if (d.num_workers < 1 || d.num_workers > 256) e.Add("data.num_workers", "must be in [1, 256]");
+  const auto& v = d.validation;
+  if (v.fraction < 0 || v.fraction >= 1) e.Add("data.validation.fraction", "must be in [0, 1)");
+  if (v.count < 0) e.Add("data.validation.count", "must be >= 0");
+  if (!v.file_list.empty() && !fs::is_regular_file(v.file_list)) {
+    e.Add("data.validation.file_list", absl::StrCat("file ", v.file_list, " does not exist"));
+  }
+}
+
+void ValidateText(const TextConfig& t, ConfigErrors& e) {
+  CheckEnum(e, "text.mode", t.mode, {"phonemes", "characters"});
+  if (t.mode == "phonemes" && t.language.empty()) e.Add("text.language", "is required in phonemes mode");
+  if (!t.symbols_file.empty() && !std::filesystem::is_regular_file(t.symbols_file)) {
+    e.Add("text.symbols_file", absl::StrCat("file ", t.symbols_file, " does not exist"));
+  }
+}
+
+void ValidateBatch(const BatchConfig& b, ConfigErrors& e) {
+  if (b.size < 0) e.Add("batch.size", "must be >= 0 (0 = use max_frames)");
+  if (b.size == 0 && b.max_frames < 1) e.Add("batch.max_frames", "must be >= 1 when batch.size is 0");
+  if (b.bucket_width < 1) e.Add("batch.bucket_width", "must be >= 1");
+  if (b.prefetch < 1 || b.prefetch > 1024) e.Add("batch.prefetch", "must be in [1, 1024]");
+}
+
+}  // namespace
+
+absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const std::string& source) {
+  ConfigErrors e(source, &marks);
+  if (c.name.empty()) e.Add("name", "must not be empty");
+  if (c.threads < 0 || c.threads > 1024) e.Add("threads", "must be in [0, 1024] (0 = every core)");
+  ValidateData(c.data, e);
+  ValidateAudio(c.audio, e);
+  ValidateText(c.text, e);
+  ValidateBatch(c.batch, e);
+  if (c.batch.size == 0 && c.audio.sample_rate > 0 && c.audio.hop_length > 0) {
+    double longest_frames = c.data.max_audio_seconds * c.audio.sample_rate / c.audio.hop_length;
+    if (c.batch.max_frames < longest_frames) {
+      e.Add("batch.max_frames", absl::StrCat("is smaller than one utterance of data.max_audio_seconds (",
+                                             static_cast<long>(longest_frames),
+                                             " frames): raise it or lower max_audio_seconds"));
+    }
+  }
+  return e.ToStatus();
+}
+
+}  // namespace ttsd::core

@@ -1,0 +1,62 @@
+// DataLoader: turns a sampler's batches into padded tensors, reading features from the cache on a
+// background thread so the trainer does not wait on disk (up to batch.prefetch batches ahead).
+// Not thread-safe: one consumer calls Next(). Includes LibTorch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/data/dataset.h"
+#include "core/data/sampler.h"
+
+namespace ttsd::core {
+
+struct Batch {
+  torch::Tensor ids;          // [B, T] int64, padded with 0
+  torch::Tensor id_lengths;   // [B] int64
+  torch::Tensor mels;         // [B, n_mels, F] float32, padded with the log floor
+  torch::Tensor mel_lengths;  // [B] int64
+  torch::Tensor speakers;     // [B] int64
+  std::vector<size_t> items;  // indices into the PreparedDataset's utterances
+  SamplerPosition next;       // sampler position after this batch: save it to resume exactly here
+};
+
+class DataLoader {
+ public:
+  // `subset` are indices into dataset.utterances (e.g. dataset.train); must have features.
+  DataLoader(const PreparedDataset& dataset, std::vector<size_t> subset, const BatchConfig& config,
+             double pad_value, uint64_t seed, bool shuffle = true);
+  ~DataLoader();
+
+  // Begins (or restarts) iteration at `from`; batches before from.batch in that epoch are skipped.
+  void Start(SamplerPosition from);
+  // The next batch of the current epoch; nullopt at its end (then Start({epoch + 1, 0})). Errors: a
+  // feature file that cannot be read (DATA_LOSS, with its path).
+  absl::StatusOr<std::optional<Batch>> Next();
+  size_t BatchesInEpoch(int64_t epoch) const { return sampler_.EpochBatches(epoch).size(); }
+
+ private:
+  void Stop();
+  void Produce(SamplerPosition from);
+  absl::StatusOr<Batch> Collate(const std::vector<size_t>& local, SamplerPosition next) const;
+
+  const PreparedDataset& dataset_;
+  std::vector<size_t> subset_;
+  BatchConfig config_;
+  double pad_value_;
+  BucketSampler sampler_;
+
+  absl::Mutex mu_;
+  std::deque<absl::StatusOr<Batch>> queue_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;      // producer finished the epoch
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // consumer asked the producer to quit
+  std::thread producer_;
+};
+
+}  // namespace ttsd::core

@@ -1,0 +1,48 @@
+#include "core/text/tokenizer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status.h"
+#include "core/text/normalize.h"
+#include "core/text/utf8.h"
+
+namespace ttsd::core {
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const TextConfig& config, SymbolTable symbols) {
+  std::unique_ptr<Phonemizer> phonemizer;
+  if (config.mode == "phonemes") {
+    TTSD_ASSIGN_OR_RETURN(phonemizer, Phonemizer::Create(config.language));
+  }
+  return std::unique_ptr<Tokenizer>(new Tokenizer(config, std::move(symbols), std::move(phonemizer)));
+}
+
+absl::StatusOr<TokenizedText> Tokenizer::Encode(const std::string& text) const {
+  TokenizedText out;
+  std::vector<std::string> cps;
+  size_t bad = 0;
+  if (!SplitUtf8(text, &cps, &bad)) {
+    return absl::InvalidArgumentError(absl::StrCat("text is not valid UTF-8 (bad byte at offset ", bad, ")"));
+  }
+  out.normalized = config_.normalize ? NormalizeText(text, config_.language) : CollapseWhitespace(text);
+  if (phonemizer_) {
+    TTSD_ASSIGN_OR_RETURN(out.symbols, phonemizer_->Phonemize(out.normalized));
+  } else {
+    if (config_.lowercase) out.normalized = AsciiLower(out.normalized);
+    out.symbols = out.normalized;
+  }
+  SplitUtf8(out.symbols, &cps);
+  for (const auto& cp : cps) {
+    int id = symbols_.Id(cp);
+    if (id < 0) {
+      if (std::find(out.unknown.begin(), out.unknown.end(), cp) == out.unknown.end()) out.unknown.push_back(cp);
+      continue;
+    }
+    if (config_.add_blank) out.ids.push_back(SymbolTable::kPadId);
+    out.ids.push_back(id);
+  }
+  if (config_.add_blank && !out.ids.empty()) out.ids.push_back(SymbolTable::kPadId);
+  return out;
+}
+
+}  // namespace ttsd::core

@@ -1,0 +1,42 @@
+// Text -> symbol ids: normalise, phonemize (or keep characters), map through the SymbolTable, and
+// optionally intersperse the blank id. Unknown symbols are reported, never silently dropped.
+// Thread-safe (the phonemizer serialises espeak-ng internally).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/config/train_config.h"
+#include "core/text/phonemizer.h"
+#include "core/text/symbols.h"
+
+namespace ttsd::core {
+
+struct TokenizedText {
+  std::string normalized;  // after normalisation (and lowercasing in characters mode)
+  std::string symbols;     // what was mapped: IPA in phonemes mode, the text in characters mode
+  std::vector<int> ids;    // with blanks when add_blank
+  std::vector<std::string> unknown;  // symbols not in the table (distinct, in order of appearance)
+};
+
+class Tokenizer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> Create(const TextConfig& config, SymbolTable symbols);
+
+  // INVALID_ARGUMENT for malformed UTF-8 or espeak-ng failures; unknown symbols are listed in the
+  // result (and skipped in ids) so the caller decides whether that is fatal.
+  absl::StatusOr<TokenizedText> Encode(const std::string& text) const;
+  const SymbolTable& symbols() const { return symbols_; }
+
+ private:
+  Tokenizer(TextConfig config, SymbolTable symbols, std::unique_ptr<Phonemizer> phonemizer)
+      : config_(std::move(config)), symbols_(std::move(symbols)), phonemizer_(std::move(phonemizer)) {}
+
+  TextConfig config_;
+  SymbolTable symbols_;
+  std::unique_ptr<Phonemizer> phonemizer_;  // null in characters mode
+};
+
+}  // namespace ttsd::core

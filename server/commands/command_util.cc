@@ -1,0 +1,34 @@
+#include "server/commands/command_util.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "server/commands/commands.h"
+
+namespace ttsd::server {
+
+std::optional<core::ParsedConfig> LoadConfigOrReport(const std::string& path, int* exit_code) {
+  auto parsed = core::LoadConfigFile(path);
+  if (!parsed.ok()) {
+    *exit_code = ReportError(parsed.status());
+    return std::nullopt;
+  }
+  return *std::move(parsed);
+}
+
+int ConfigureThreads(int flag_threads, int config_threads) {
+  int n = flag_threads > 0 ? flag_threads : config_threads;
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(n);
+  return n;
+}
+
+int ReportError(const absl::Status& status) {
+  std::fprintf(stderr, "ttsd: %s\n", std::string(status.message()).c_str());
+  bool config = status.code() == absl::StatusCode::kInvalidArgument || status.code() == absl::StatusCode::kNotFound;
+  return config ? kExitBadConfig : kExitFailed;
+}
+
+}  // namespace ttsd::server

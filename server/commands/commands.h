@@ -1,0 +1,17 @@
+// `ttsd` subcommands. Each Register* adds its subcommands to the app; the callback stores the process
+// exit code in *exit_code (0 ok, 1 failed, 2 bad config or usage).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ttsd::server {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitBadConfig = 2;
+
+void RegisterDataCommands(CLI::App& app, int* exit_code);
+void RegisterAudioCommands(CLI::App& app, int* exit_code);
+void RegisterBenchCommands(CLI::App& app, int* exit_code);
+
+}  // namespace ttsd::server

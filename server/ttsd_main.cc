@@ -1,0 +1,26 @@
+// ttsd: the training daemon's executable. Subcommands that work on one config without a daemon:
+//   ttsd data check|prepare --config FILE
+//   ttsd audio mel|griffin-lim ...
+//   ttsd bench features --config FILE
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/commands/commands.h"
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  CLI::App app{"ttsd - trains and fine-tunes text-to-speech voices"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ttsd ") + TTSD_VERSION);
+  int exit_code = ttsd::server::kExitOk;
+  ttsd::server::RegisterDataCommands(app, &exit_code);
+  ttsd::server::RegisterAudioCommands(app, &exit_code);
+  ttsd::server::RegisterBenchCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : ttsd::server::kExitBadConfig;
+  }
+  return exit_code;
+}
