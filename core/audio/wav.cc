@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/file_util.h"
@@ -40,6 +41,35 @@ void PutLE(std::string* out, uint32_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+uint32_t GetLE32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
+
+// libsndfile quietly shortens a RIFF/WAVE whose data chunk runs past the end of the file; a corpus
+// file cut short by a failed copy must be reported instead. Other formats pass unchecked.
+absl::Status CheckWavNotTruncated(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char hdr[12];
+  if (!in.read(reinterpret_cast<char*>(hdr), 12) || std::memcmp(hdr, "RIFF", 4) != 0 ||
+      std::memcmp(hdr + 8, "WAVE", 4) != 0) {
+    return absl::OkStatus();
+  }
+  const uint64_t file_size = std::filesystem::file_size(path);
+  uint64_t pos = 12;
+  unsigned char chunk[8];
+  while (in.seekg(static_cast<std::streamoff>(pos)) && in.read(reinterpret_cast<char*>(chunk), 8)) {
+    uint32_t size = GetLE32(chunk + 4);
+    if (std::memcmp(chunk, "data", 4) == 0) {
+      // 0 and 0xFFFFFFFF are streaming placeholders: the writer did not know the length.
+      if (size != 0 && size != 0xFFFFFFFFu && pos + 8 + size > file_size) {
+        return absl::DataLossError(absl::StrCat(path, ": truncated (header declares ", size,
+                                                " bytes of audio, the file holds ", file_size - pos - 8, ")"));
+      }
+      return absl::OkStatus();
+    }
+    pos += 8 + size + (size & 1);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<AudioInfo> ReadAudioInfo(const std::string& path) {
@@ -51,6 +81,7 @@ absl::StatusOr<AudioInfo> ReadAudioInfo(const std::string& path) {
 absl::StatusOr<Audio> ReadAudio(const std::string& path) {
   SndFile sf;
   if (auto st = Open(path, &sf); !st.ok()) return st;
+  if (auto st = CheckWavNotTruncated(path); !st.ok()) return st;
   Audio audio;
   audio.sample_rate = sf.info.samplerate;
   audio.channels = sf.info.channels;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -50,7 +51,9 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
 absl::Status WriteFileAtomic(const std::string& path, const std::string& contents) {
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  // Unique per call: two threads may write the same path (identical cache entries) at once.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp);
   absl::Status st = WriteAll(fd, contents, tmp);

@@ -1,0 +1,108 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/config/config_yaml.h"
+#include "core/config/validate.h"
+#include "tests/testing/temp_dir.h"
+
+namespace ttsd::core {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+TEST(ConfigYamlTest, ParsesFieldsAndKeepsDefaults) {
+  auto parsed = ParseConfigYaml("name: v1\ndata:\n  path: /x\n  validation:\n    count: 3\naudio:\n  hop_length: 200\n", "c.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.name, "v1");
+  EXPECT_EQ(parsed->config.data.path, "/x");
+  EXPECT_EQ(parsed->config.data.validation.count, 3);
+  EXPECT_EQ(parsed->config.audio.hop_length, 200);
+  EXPECT_EQ(parsed->config.audio.n_fft, 1024);  // default kept
+  EXPECT_EQ(parsed->marks.at("audio.hop_length").line, 7);
+  EXPECT_EQ(parsed->marks.at("audio.hop_length").column, 15);
+}
+
+TEST(ConfigYamlTest, ReportsEveryErrorWithLineColumnAndPath) {
+  const std::string yaml =
+      "name: v1\n"
+      "data:\n"
+      "  path: /x\n"
+      "  max_audio_secs: 10\n"   // unknown key
+      "audio:\n"
+      "  hop_length: fast\n"     // wrong type
+      "  n_mels: [80]\n"         // list where a scalar belongs
+      "batchy: 3\n";             // unknown top-level key
+  auto parsed = ParseConfigYaml(yaml, "my.yaml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  std::string msg(parsed.status().message());
+  EXPECT_THAT(msg, HasSubstr("4 errors in my.yaml"));
+  EXPECT_THAT(msg, HasSubstr("my.yaml:4:3: data.max_audio_secs: unknown key 'max_audio_secs'"));
+  EXPECT_THAT(msg, HasSubstr("max_audio_seconds"));  // the known keys are listed
+  EXPECT_THAT(msg, HasSubstr("my.yaml:6:15: audio.hop_length: expected an integer, got 'fast'"));
+  EXPECT_THAT(msg, HasSubstr("my.yaml:7:11: audio.n_mels: expected an integer, got a list"));
+  EXPECT_THAT(msg, HasSubstr("my.yaml:8:1: batchy: unknown key"));
+}
+
+TEST(ConfigYamlTest, SyntaxErrorHasLineColumn) {
+  auto parsed = ParseConfigYaml("name: v1\ndata: [unclosed\n", "bad.yaml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(std::string(parsed.status().message()), AllOf(HasSubstr("bad.yaml:"), HasSubstr("YAML syntax error")));
+}
+
+TEST(ConfigYamlTest, NotAMappingIsAnError) {
+  auto parsed = ParseConfigYaml("- a\n- b\n", "list.yaml");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("must be a YAML mapping"));
+}
+
+TEST(ConfigValidateTest, RangeErrorsPointAtTheirLines) {
+  testing::TempDir tmp;
+  auto parsed = ParseConfigYaml(
+      "data:\n  path: " + tmp.path() + "\n  format: csv\naudio:\n  n_fft: 1000\n  fmax: 20000\n", "v.yaml");
+  ASSERT_TRUE(parsed.ok());
+  auto st = ValidateConfig(parsed->config, parsed->marks, "v.yaml");
+  ASSERT_FALSE(st.ok());
+  std::string msg(st.message());
+  EXPECT_THAT(msg, HasSubstr("v.yaml:3:11: data.format: 'csv' is not one of: ljspeech, multispeaker, jsonl"));
+  EXPECT_THAT(msg, HasSubstr("v.yaml:5:10: audio.n_fft: must be a power of two"));
+  EXPECT_THAT(msg, HasSubstr("v.yaml:6:9: audio.fmax: must be > fmin and <= sample_rate/2"));
+}
+
+TEST(ConfigValidateTest, MissingDatasetIsReported) {
+  auto parsed = ParseConfigYaml("data:\n  path: /no/such/dataset\n", "m.yaml");
+  ASSERT_TRUE(parsed.ok());
+  auto st = ValidateConfig(parsed->config, parsed->marks, "m.yaml");
+  EXPECT_THAT(std::string(st.message()), HasSubstr("m.yaml:2:9: data.path: dataset folder /no/such/dataset does not exist"));
+}
+
+TEST(ConfigYamlTest, ResolvedConfigRoundTrips) {
+  testing::TempDir tmp;
+  auto parsed = ParseConfigYaml("name: \"x: y\"\ndata:\n  path: " + tmp.path() + "\ntext:\n  mode: characters\n", "r.yaml");
+  ASSERT_TRUE(parsed.ok());
+  std::string emitted = EmitConfigYaml(parsed->config);
+  auto again = ParseConfigYaml(emitted, "emitted");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << emitted;
+  EXPECT_EQ(again->config.name, "x: y");
+  EXPECT_EQ(again->config.text.mode, "characters");
+  EXPECT_EQ(EmitConfigYaml(again->config), emitted);
+}
+
+TEST(ConfigFileTest, RelativePathsResolveAgainstTheConfigFolder) {
+  testing::TempDir tmp;
+  std::filesystem::create_directories(tmp.Join("corpus"));
+  std::string path = testing::WriteConfig(tmp.path(), "data:\n  path: corpus\n");
+  auto parsed = LoadConfigFile(path);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.data.path, tmp.Join("corpus"));
+}
+
+TEST(ConfigFileTest, MissingFileIsNotFound) {
+  auto parsed = LoadConfigFile("/no/such/config.yaml");
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("/no/such/config.yaml"));
+}
+
+}  // namespace
+}  // namespace ttsd::core

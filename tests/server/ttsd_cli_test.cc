@@ -1,0 +1,102 @@
+// The real `ttsd` binary, run as a user would: exit codes, messages, files written.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/testing/temp_dir.h"
+
+namespace ttsd {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Result {
+  int code = -1;
+  std::string output;  // stdout + stderr
+};
+
+Result RunTtsd(const std::string& args) {
+  std::string cmd = std::string(TTSD_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class TtsdCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::MakeDataset(tmp_.Join("data"), {{"a", "slt-a.wav"}, {"b", "slt-b.wav"}, {"c", "espeak-a.wav"}},
+                         "a|The quick brown fox.\nb|Seven heavy boxes.\nc|Hello world, this is a test.\nd|Missing audio.\n");
+  }
+  std::string Config(const std::string& extra) {
+    return testing::WriteConfig(tmp_.path(), "data:\n  path: data\n  validation:\n    count: 1\n" + extra);
+  }
+  testing::TempDir tmp_;
+};
+
+TEST_F(TtsdCliTest, DataCheckPrintsTheReportAndSkipsProblems) {
+  Result r = RunTtsd("data check --config " + Config(""));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("4 read, 3 usable"));
+  EXPECT_THAT(r.output, HasSubstr("metadata.csv:4: missing-audio: d:"));
+  EXPECT_THAT(r.output, HasSubstr("OK: 3 usable utterances"));
+}
+
+TEST_F(TtsdCliTest, StrictDataCheckFails) {
+  Result r = RunTtsd("data check --config " + Config("  strict: true\n"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("1 dataset problems and data.strict is true"));
+}
+
+TEST_F(TtsdCliTest, ConfigErrorsExitTwoWithLineAndColumn) {
+  std::string path = testing::WriteConfig(tmp_.path(), "data:\n  path: data\n  fromat: ljspeech\naudio:\n  n_mels: many\n");
+  Result r = RunTtsd("data check --config " + path);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("config.yaml:3:3: data.fromat: unknown key 'fromat'"));
+  EXPECT_THAT(r.output, HasSubstr("config.yaml:5:11: audio.n_mels: expected an integer, got 'many'"));
+  Result missing = RunTtsd("data check --config " + tmp_.Join("nope.yaml"));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.output, HasSubstr("cannot read config file"));
+}
+
+TEST_F(TtsdCliTest, PrepareFillsTheCacheThenHitsIt) {
+  std::string cfg = Config("");
+  Result first = RunTtsd("data prepare --config " + cfg);
+  EXPECT_EQ(first.code, 0) << first.output;
+  EXPECT_THAT(first.output, HasSubstr("0 cached, 3 computed"));
+  Result second = RunTtsd("data prepare --config " + cfg);
+  EXPECT_THAT(second.output, HasSubstr("3 cached, 0 computed"));
+  EXPECT_THAT(second.output, HasSubstr("Batches"));
+}
+
+TEST_F(TtsdCliTest, AudioMelWritesNpyAndGriffinLimWritesWav) {
+  std::string npy = tmp_.Join("a.npy"), wav = tmp_.Join("a.wav");
+  Result mel = RunTtsd("audio mel --in " + testing::TestWav("espeak-a.wav") + " --out " + npy);
+  EXPECT_EQ(mel.code, 0) << mel.output;
+  EXPECT_THAT(mel.output, HasSubstr("[80 mels, 169 frames]"));
+  Result gl = RunTtsd("audio griffin-lim --in " + npy + " --out " + wav + " --iters 8");
+  EXPECT_EQ(gl.code, 0) << gl.output;
+  EXPECT_GT(std::filesystem::file_size(wav), 44u + 2 * 22050);
+  Result bad = RunTtsd("audio mel --in " + tmp_.Join("missing.wav") + " --out " + npy);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_THAT(bad.output, HasSubstr("missing.wav: file not found"));
+}
+
+TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {
+  Result r = RunTtsd("bench features --config " + Config("") + " --clips 1 --clip-seconds 2 --repeats 1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("frames/s per core"));
+}
+
+}  // namespace
+}  // namespace ttsd
