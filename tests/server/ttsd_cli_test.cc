@@ -1,36 +1,20 @@
 // The real `ttsd` binary, run as a user would: exit codes, messages, files written.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 
+#include "tests/testing/command.h"
 #include "tests/testing/temp_dir.h"
 
 namespace ttsd {
 namespace {
 
 using ::testing::HasSubstr;
+using Result = testing::CommandResult;
 
-struct Result {
-  int code = -1;
-  std::string output;  // stdout + stderr
-};
+Result RunTtsd(const std::string& args) { return testing::RunCommand(std::string(TTSD_BINARY) + " " + args); }
 
-Result RunTtsd(const std::string& args) {
-  std::string cmd = std::string(TTSD_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 class TtsdCliTest : public ::testing::Test {
  protected:

@@ -1,0 +1,49 @@
+# The two commands (README): `make demo` and `make test`. Both install dependencies first.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+CORPUS ?= corpus
+TTSD := $(BUILD_DIR)/server/ttsd
+
+.PHONY: all deps configure build test demo corpus bench clean
+
+all: build
+
+deps:
+	bash deploy/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The generated demo corpora: one flite voice (LJSpeech layout) and four voices (multi-speaker).
+$(CORPUS)/slt/metadata.csv:
+	tools/make-corpus --voices slt --sentences 200 --seed 1 --sample-rate 22050 --out $(CORPUS)/slt
+$(CORPUS)/multi/metadata.csv:
+	tools/make-corpus --voices slt,rms,awb,kal16 --sentences 50 --seed 2 --sample-rate 22050 --out $(CORPUS)/multi
+
+corpus: deps $(CORPUS)/slt/metadata.csv $(CORPUS)/multi/metadata.csv
+
+demo: build corpus
+	@echo "== dataset report (single speaker)"
+	$(TTSD) data check --config examples/quickstart.yaml
+	@echo "== features + batching (single speaker)"
+	$(TTSD) data prepare --config examples/quickstart.yaml
+	@echo "== dataset report (four speakers)"
+	$(TTSD) data check --config examples/multispeaker.yaml
+	@echo "== listen to the feature pipeline: WAV -> log-mel -> Griffin-Lim WAV"
+	mkdir -p samples/demo
+	$(TTSD) audio mel --config examples/quickstart.yaml --in $(CORPUS)/slt/wavs/slt-0001.wav --out samples/demo/slt-0001.npy
+	$(TTSD) audio griffin-lim --config examples/quickstart.yaml --in samples/demo/slt-0001.npy --out samples/demo/slt-0001-griffin-lim.wav
+	@echo "== demo done: corpus in $(CORPUS)/, features in $(CORPUS)/slt/.ttsd-cache/, audio in samples/demo/"
+
+bench: build corpus
+	bash bench/features.sh examples/quickstart.yaml
+
+clean:
+	rm -rf $(BUILD_DIR)
