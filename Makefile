@@ -40,7 +40,7 @@ demo: build corpus
 	mkdir -p samples/demo
 	$(TTSD) audio mel --config examples/quickstart.yaml --in $(CORPUS)/slt/wavs/slt-0001.wav --out samples/demo/slt-0001.npy
 	$(TTSD) audio griffin-lim --config examples/quickstart.yaml --in samples/demo/slt-0001.npy --out samples/demo/slt-0001-griffin-lim.wav
-	@echo "== demo done: corpus in $(CORPUS)/, features in $(CORPUS)/slt/.ttsd-cache/, audio in samples/demo/"
+	@echo "== demo done: corpus in $(CORPUS)/, features in ~/.cache/ttsd/features/, audio in samples/demo/"
 
 bench: build corpus
 	bash bench/features.sh examples/quickstart.yaml

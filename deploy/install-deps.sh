@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git libssl-dev
   # LibTorch (CPU) and the headers its distributed code includes
   libtorch-dev libgloo-dev libopenblas0-pthread
   # gRPC / protobuf

@@ -1,5 +1,7 @@
 // ttsd: the training daemon's executable. Subcommands that work on one config without a daemon:
+//   ttsd config check|defaults
 //   ttsd data check|prepare --config FILE
+//   ttsd text symbols|phonemize --config FILE
 //   ttsd audio mel|griffin-lim ...
 //   ttsd bench features --config FILE
 #include <CLI/CLI.hpp>
@@ -13,7 +15,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ttsd ") + TTSD_VERSION);
   int exit_code = ttsd::server::kExitOk;
+  ttsd::server::RegisterConfigCommands(app, &exit_code);
   ttsd::server::RegisterDataCommands(app, &exit_code);
+  ttsd::server::RegisterTextCommands(app, &exit_code);
   ttsd::server::RegisterAudioCommands(app, &exit_code);
   ttsd::server::RegisterBenchCommands(app, &exit_code);
   try {

@@ -78,7 +78,7 @@ struct DataConfig {
   int max_text_length = 400;  // characters after normalisation
   double clip_fraction = 0.001;  // more than this share of samples at full scale = clipped
   bool strict = false;           // true: any problem fails the run; false: skip with a warning
-  std::string cache_dir;         // default: <path>/.ttsd-cache
+  std::string cache_dir;         // default: $XDG_CACHE_HOME/ttsd/features (shared, content-addressed)
   int num_workers = 2;           // threads for checking and feature extraction
   ValidationSplitConfig validation;
 

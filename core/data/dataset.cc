@@ -1,6 +1,7 @@
 #include "core/data/dataset.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -153,8 +154,13 @@ absl::StatusOr<std::vector<std::string>> ReadIdList(const std::string& path) {
 
 }  // namespace
 
+// Entries are content-addressed, so one cache serves every dataset and run safely; by default it lives
+// in the user's cache folder, never inside the (possibly read-only) dataset.
 std::string CacheDirFor(const DataConfig& c) {
-  return c.cache_dir.empty() ? ResolvePath(c.path, ".ttsd-cache") : c.cache_dir;
+  if (!c.cache_dir.empty()) return c.cache_dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return ResolvePath(xdg, "ttsd/features");
+  if (const char* home = std::getenv("HOME"); home && *home) return ResolvePath(home, ".cache/ttsd/features");
+  return "/var/cache/ttsd/features";
 }
 
 absl::StatusOr<PreparedDataset> PrepareDataset(const TrainConfig& cfg, const Tokenizer& tokenizer,

@@ -17,6 +17,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const TextConfig& c
   return std::unique_ptr<Tokenizer>(new Tokenizer(config, std::move(symbols), std::move(phonemizer)));
 }
 
+absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::ForConfig(const TextConfig& config) {
+  TTSD_ASSIGN_OR_RETURN(SymbolTable symbols, SymbolTable::ForConfig(config));
+  return Create(config, std::move(symbols));
+}
+
 absl::StatusOr<TokenizedText> Tokenizer::Encode(const std::string& text) const {
   TokenizedText out;
   std::vector<std::string> cps;

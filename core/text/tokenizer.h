@@ -24,6 +24,8 @@ struct TokenizedText {
 class Tokenizer {
  public:
   static absl::StatusOr<std::unique_ptr<Tokenizer>> Create(const TextConfig& config, SymbolTable symbols);
+  // With the symbol table the config names (SymbolTable::ForConfig).
+  static absl::StatusOr<std::unique_ptr<Tokenizer>> ForConfig(const TextConfig& config);
 
   // INVALID_ARGUMENT for malformed UTF-8 or espeak-ng failures; unknown symbols are listed in the
   // result (and skipped in ids) so the caller decides whether that is fatal.

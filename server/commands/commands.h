@@ -13,5 +13,7 @@ constexpr int kExitBadConfig = 2;
 void RegisterDataCommands(CLI::App& app, int* exit_code);
 void RegisterAudioCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
+void RegisterConfigCommands(CLI::App& app, int* exit_code);
+void RegisterTextCommands(CLI::App& app, int* exit_code);
 
 }  // namespace ttsd::server

@@ -20,9 +20,7 @@ int RunData(const DataOptions& opt, bool features) {
   if (!parsed) return code;
   const core::TrainConfig& cfg = parsed->config;
   ConfigureThreads(opt.threads, 1);  // feature extraction parallelises over files, not inside the FFT
-  auto symbols = core::SymbolTable::ForConfig(cfg.text);
-  if (!symbols.ok()) return ReportError(symbols.status());
-  auto tokenizer = core::Tokenizer::Create(cfg.text, *symbols);
+  auto tokenizer = core::Tokenizer::ForConfig(cfg.text);
   if (!tokenizer.ok()) return ReportError(tokenizer.status());
   core::PrepareOptions options;
   options.compute_features = features;

@@ -23,7 +23,7 @@ class TtsdCliTest : public ::testing::Test {
                          "a|The quick brown fox.\nb|Seven heavy boxes.\nc|Hello world, this is a test.\nd|Missing audio.\n");
   }
   std::string Config(const std::string& extra) {
-    return testing::WriteConfig(tmp_.path(), "data:\n  path: data\n  validation:\n    count: 1\n" + extra);
+    return testing::WriteConfig(tmp_.path(), "data:\n  path: data\n  cache_dir: cache\n  validation:\n    count: 1\n" + extra);
   }
   testing::TempDir tmp_;
 };
@@ -53,6 +53,17 @@ TEST_F(TtsdCliTest, ConfigErrorsExitTwoWithLineAndColumn) {
   EXPECT_THAT(missing.output, HasSubstr("cannot read config file"));
 }
 
+TEST_F(TtsdCliTest, ConfigCheckPrintsTheResolvedConfig) {
+  Result r = RunTtsd("config check --config " + Config("audio:\n  hop_length: 200\n"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("hop_length: 200"));
+  EXPECT_THAT(r.output, HasSubstr("n_fft: 1024"));  // a default, filled in
+  EXPECT_THAT(r.output, HasSubstr("path: \"" + tmp_.Join("data") + "\""));  // resolved against the file
+  Result defaults = RunTtsd("config defaults");
+  EXPECT_EQ(defaults.code, 0);
+  EXPECT_THAT(defaults.output, HasSubstr("max_frames: 12000"));
+}
+
 TEST_F(TtsdCliTest, PrepareFillsTheCacheThenHitsIt) {
   std::string cfg = Config("");
   Result first = RunTtsd("data prepare --config " + cfg);
@@ -74,6 +85,49 @@ TEST_F(TtsdCliTest, AudioMelWritesNpyAndGriffinLimWritesWav) {
   Result bad = RunTtsd("audio mel --in " + tmp_.Join("missing.wav") + " --out " + npy);
   EXPECT_NE(bad.code, 0);
   EXPECT_THAT(bad.output, HasSubstr("missing.wav: file not found"));
+}
+
+TEST_F(TtsdCliTest, TextSymbolsWritesAPinnableTable) {
+  std::string table = tmp_.Join("symbols.json");
+  Result r = RunTtsd("text symbols --config " + Config("") + " --out " + table);
+  EXPECT_EQ(r.code, 0) << r.output;
+  // The written table, used as text.symbols_file, gives the same ids.
+  std::string pinned = Config("text:\n  symbols_file: symbols.json\n");
+  Result a = RunTtsd("text phonemize --config " + pinned + " 'Seven heavy boxes.'");
+  Result b = RunTtsd("text phonemize --config " + Config("") + " 'Seven heavy boxes.'");
+  EXPECT_EQ(a.code, 0) << a.output;
+  EXPECT_EQ(a.output, b.output);
+  EXPECT_THAT(a.output, HasSubstr("sˈɛvən"));
+}
+
+TEST_F(TtsdCliTest, PhonemizeFlagsUnknownSymbols) {
+  Result r = RunTtsd("text phonemize --config " + Config("text:\n  mode: characters\n") + " 'Déjà vu'");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("unknown:    'é' 'à'"));
+}
+
+// tools/make-corpus: real flite + espeak-ng speech, both layouts, identical for the same seed, and
+// clean by ttsd's own check.
+TEST_F(TtsdCliTest, MakeCorpusIsDeterministicAndPassesTheCheck) {
+  const std::string tool = std::string(TTSD_SOURCE_DIR) + "/tools/make-corpus";
+  Result one = testing::RunCommand(tool + " --voices slt --sentences 4 --seed 3 --out " + tmp_.Join("one"));
+  ASSERT_EQ(one.code, 0) << one.output;
+  Result multi = testing::RunCommand(tool + " --voices rms,en-us --sentences 3 --seed 3 --out " + tmp_.Join("multi"));
+  ASSERT_EQ(multi.code, 0) << multi.output;
+  Result again = testing::RunCommand(tool + " --voices rms,en-us --sentences 3 --seed 3 --out " + tmp_.Join("again"));
+  ASSERT_EQ(again.code, 0) << again.output;
+  Result same = testing::RunCommand("diff -r " + tmp_.Join("multi") + " " + tmp_.Join("again"));
+  EXPECT_EQ(same.code, 0) << same.output;
+  Result lj = testing::RunCommand("head -1 " + tmp_.Join("one/metadata.csv"));
+  EXPECT_THAT(lj.output, ::testing::MatchesRegex("slt-0001\\|[^|]+\\|[^|]+\n"));
+  Result ms = testing::RunCommand("cut -d'|' -f2 " + tmp_.Join("multi/metadata.csv") + " | sort -u | tr '\\n' ' '");
+  EXPECT_EQ(ms.output, "espeak-en-us rms ");
+
+  std::string cfg = testing::WriteConfig(tmp_.path(), "data:\n  format: multispeaker\n  path: multi\n  strict: true\n");
+  Result check = RunTtsd("data check --config " + cfg);
+  EXPECT_EQ(check.code, 0) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("6 read, 6 usable"));
+  EXPECT_THAT(check.output, HasSubstr("No problems found."));
 }
 
 TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {

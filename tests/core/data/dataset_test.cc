@@ -31,7 +31,7 @@ struct Prepared {
 
 // Prepares `dir` in characters mode; `data_yaml` adds lines under data: (indented two spaces).
 Prepared PrepareDir(const std::string& dir, const std::string& data_yaml, bool features) {
-  auto parsed = ParseConfigYaml("data:\n  path: " + dir + "\n" + data_yaml + "text:\n  mode: characters\n", "t.yaml");
+  auto parsed = ParseConfigYaml("data:\n  path: " + dir + "\n  cache_dir: " + dir + "/cache\n" + data_yaml + "text:\n  mode: characters\n", "t.yaml");
   EXPECT_TRUE(parsed.ok()) << parsed.status();
   auto tok = Tokenizer::Create(parsed->config.text, SymbolTable::Default(parsed->config.text));
   EXPECT_TRUE(tok.ok());
@@ -96,6 +96,33 @@ TEST(DatasetTest, DurationAndTextLimits) {
   std::vector<std::string> kinds;
   for (const auto& prob : p.ds.report.problems) kinds.push_back(prob.id + " " + ProblemKindName(prob.kind));
   EXPECT_THAT(kinds, ::testing::UnorderedElementsAre("a too-long", "a text-too-long", "c text-too-long"));
+}
+
+// Whatever the files contain, the check reports and never crashes: random bytes behind WAV and RIFF
+// headers, random manifest bytes.
+TEST(DatasetTest, GarbageFilesNeverCrash) {
+  testing::TempDir tmp;
+  std::filesystem::create_directories(tmp.Join("wavs"));
+  SplitMix64 rng(99);
+  std::string meta;
+  auto random_bytes = [&](size_t n) {
+    std::string b(n, '\0');
+    for (auto& c : b) c = static_cast<char>(rng.Next() & 0xff);
+    return b;
+  };
+  for (int i = 0; i < 40; ++i) {
+    std::string id = "g" + std::to_string(i);
+    std::string bytes = random_bytes(rng.Below(4000));
+    if (i % 3 == 0) bytes = "RIFF" + random_bytes(4) + "WAVEfmt " + bytes;
+    if (i % 3 == 1) bytes = EncodeWav16(std::vector<float>(100, 0.1f), 22050).substr(0, 44) + bytes;
+    testing::WriteTextFile(tmp.Join("wavs/" + id + ".wav"), bytes);
+    meta += id + "|" + (i % 5 == 0 ? random_bytes(20) : "Some text.") + "\n";
+  }
+  meta += random_bytes(300) + "\n";
+  testing::WriteTextFile(tmp.Join("metadata.csv"), meta);
+  Prepared p = PrepareDir(tmp.path(), "", /*features=*/true);
+  EXPECT_GT(p.ds.report.problems.size(), 20u);
+  EXPECT_FALSE(FormatDatasetReport(p.ds, p.config).empty());
 }
 
 TEST(SplitTest, DeterministicBySeedAndFileListWins) {

@@ -78,7 +78,7 @@ class LoaderTest : public ::testing::Test {
       meta += id + "|" + texts[i % 4] + "\n";
     }
     testing::MakeDataset(tmp_.path(), wavs, meta);
-    auto parsed = ParseConfigYaml("data:\n  path: " + tmp_.path() + "\n  validation:\n    count: 2\ntext:\n  mode: characters\nbatch:\n  size: 3\n  prefetch: 2\n", "t.yaml");
+    auto parsed = ParseConfigYaml("data:\n  path: " + tmp_.path() + "\n  cache_dir: " + tmp_.Join("cache") + "\n  validation:\n    count: 2\ntext:\n  mode: characters\nbatch:\n  size: 3\n  prefetch: 2\n", "t.yaml");
     ASSERT_TRUE(parsed.ok());
     config_ = parsed->config;
     auto tok = Tokenizer::Create(config_.text, SymbolTable::Default(config_.text));
