@@ -1,7 +1,6 @@
 # Every dependency is found, never downloaded. Nothing here assumes Debian's paths: an
 # official LibTorch (CPU or CUDA) is picked up with -DCMAKE_PREFIX_PATH=/path/to/libtorch or -DTorch_DIR.
 find_package(Threads REQUIRED)
-find_package(Torch REQUIRED CONFIG)
 find_package(absl REQUIRED CONFIG)
 find_package(spdlog REQUIRED CONFIG)
 find_package(yaml-cpp REQUIRED CONFIG)
@@ -15,6 +14,8 @@ if(NOT Protobuf_FOUND)
   find_package(Protobuf REQUIRED)
 endif()
 find_package(gRPC REQUIRED CONFIG)
+# After protobuf: official LibTorch builds define their own protobuf::libprotobuf target when none exists.
+find_package(Torch REQUIRED CONFIG)
 
 # C libraries without CMake configs come through pkg-config.
 find_package(PkgConfig REQUIRED)

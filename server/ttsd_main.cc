@@ -5,7 +5,8 @@
 //   ttsd audio mel|griffin-lim ...
 //   ttsd bench features --config FILE
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+
+#include "core/common/logging.h"
 
 #include "server/commands/commands.h"
 

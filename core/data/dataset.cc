@@ -37,8 +37,14 @@ int CodePoints(const std::string& s) {
 }
 
 // Checks that hold for fresh and cached entries alike (limits may change between runs).
-void CheckLimits(const DataConfig& c, const Utterance& u, double seconds, double clipped, int text_len,
+constexpr float kSilentPeak = 0.001f;  // -60 dBFS
+
+void CheckLimits(const DataConfig& c, const Utterance& u, double seconds, float peak, double clipped, int text_len,
                  std::vector<DataProblem>* problems) {
+  if (peak < kSilentPeak) {
+    problems->push_back({ProblemKind::kSilent, u.where, u.id,
+                         absl::StrCat("peak level ", peak, " is below -60 dBFS: the recording is silent")});
+  }
   if (seconds > c.max_audio_seconds) {
     problems->push_back({ProblemKind::kTooLong, u.where, u.id,
                          absl::StrCat(seconds, " s is over data.max_audio_seconds (", c.max_audio_seconds, ")")});
@@ -76,7 +82,7 @@ EntryResult ProcessEntry(const TrainConfig& cfg, const Tokenizer& tokenizer, con
     key = cache->Key(*sha, u.text);
     if (auto hit = cache->Load(key)) {
       double seconds = static_cast<double>(hit->source_frames) / hit->source_sample_rate;
-      CheckLimits(cfg.data, u, seconds, hit->clipped_fraction, hit->text_length, &r.problems);
+      CheckLimits(cfg.data, u, seconds, hit->peak, hit->clipped_fraction, hit->text_length, &r.problems);
       if (!r.problems.empty()) return r;
       r.cache_hit = true;
       r.ok = PreparedUtterance{u, 0, seconds, hit->source_sample_rate, hit->mel.cols,
@@ -101,7 +107,7 @@ EntryResult ProcessEntry(const TrainConfig& cfg, const Tokenizer& tokenizer, con
   if (!tok.ok()) return problem(ProblemKind::kBadEncoding, std::string(tok.status().message()));
   int text_len = CodePoints(tok->normalized);
   double seconds = static_cast<double>(audio->frames()) / audio->sample_rate;
-  CheckLimits(cfg.data, u, seconds, stats.clipped_fraction, text_len, &r.problems);
+  CheckLimits(cfg.data, u, seconds, stats.peak, stats.clipped_fraction, text_len, &r.problems);
   if (!tok->unknown.empty()) {
     std::string list;
     for (const auto& s : tok->unknown) absl::StrAppend(&list, list.empty() ? "" : " ", "'", s, "'");

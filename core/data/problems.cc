@@ -14,6 +14,7 @@ const char* ProblemKindName(ProblemKind kind) {
     case ProblemKind::kEmptyAudio: return "empty-audio";
     case ProblemKind::kMultiChannel: return "multi-channel";
     case ProblemKind::kClipping: return "clipping";
+    case ProblemKind::kSilent: return "silent";
     case ProblemKind::kTooShort: return "too-short";
     case ProblemKind::kTooLong: return "too-long";
     case ProblemKind::kEmptyText: return "empty-text";

@@ -15,6 +15,7 @@ enum class ProblemKind {
   kEmptyAudio,
   kMultiChannel,
   kClipping,
+  kSilent,          // peak below -60 dBFS: an empty or failed recording
   kTooShort,
   kTooLong,
   kEmptyText,

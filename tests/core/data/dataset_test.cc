@@ -57,35 +57,37 @@ TEST(DatasetTest, EveryKindOfBrokenEntryIsReportedAndSkipped) {
                        "stereo|Two channels.\n"
                        "unk|Seven heavy bøxes.\n"
                        "notext|   \n"
-                       "cols|a|b|c\n");
+                       "cols|a|b|c\n"
+                       "quiet|Nothing but silence.\n");
   auto bytes = ReadFileToString(testing::TestWav("slt-a.wav"));
   testing::WriteTextFile(tmp.Join("wavs/trunc.wav"), bytes->substr(0, 30));
   testing::WriteTextFile(tmp.Join("wavs/empty.wav"), EncodeWav16({}, 22050));
   testing::WriteTextFile(tmp.Join("wavs/stereo.wav"), StereoWav(22050));
+  testing::WriteTextFile(tmp.Join("wavs/quiet.wav"), EncodeWav16(std::vector<float>(22050, 0.0002f), 22050));
 
   Prepared p = PrepareDir(tmp.path(), "  validation:\n    count: 1\n", /*features=*/false);
   const auto& r = p.ds.report;
-  EXPECT_EQ(r.entries, 10u);
+  EXPECT_EQ(r.entries, 11u);
   ASSERT_EQ(p.ds.utterances.size(), 3u);
   std::vector<std::string> got;
   for (const auto& prob : r.problems) got.push_back(prob.where + " " + ProblemKindName(prob.kind));
   EXPECT_THAT(got, ::testing::ElementsAre("metadata.csv:4 missing-audio", "metadata.csv:5 unreadable-audio",
                                           "metadata.csv:6 empty-audio", "metadata.csv:7 multi-channel",
                                           "metadata.csv:8 unknown-symbols", "metadata.csv:9 empty-text",
-                                          "metadata.csv:10 bad-line"));
+                                          "metadata.csv:10 bad-line", "metadata.csv:11 silent"));
   EXPECT_THAT(r.problems[4].message, HasSubstr("'ø'"));
   EXPECT_THAT(r.problems[3].message, HasSubstr("sox in.wav -c 1 out.wav"));
 
   // The report names the problems and the speakers; the default policy skips, strict fails.
   std::string text = FormatDatasetReport(p.ds, p.config);
-  EXPECT_THAT(text, HasSubstr("10 read, 3 usable"));
+  EXPECT_THAT(text, HasSubstr("11 read, 3 usable"));
   EXPECT_THAT(text, HasSubstr("metadata.csv:4: missing-audio: missing:"));
   EXPECT_THAT(text, HasSubstr("16000 Hz: 2 (resampled)"));
   EXPECT_TRUE(EnforceDataPolicy(p.ds, p.config.data).ok());
   p.config.data.strict = true;
   auto st = EnforceDataPolicy(p.ds, p.config.data);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(st.message()), HasSubstr("7 dataset problems and data.strict is true"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("8 dataset problems and data.strict is true"));
 }
 
 TEST(DatasetTest, DurationAndTextLimits) {
