@@ -134,6 +134,15 @@ absl::StatusOr<ParsedConfig> ParseConfigYaml(const std::string& yaml, const std:
   parsed.config.Visit(visitor);
   visitor.ReportUnknownKeys();
   TTSD_RETURN_IF_ERROR(errors.ToStatus());
+  // A model preset supplies every model field the file leaves out: parse again on top of the preset.
+  ModelConfig preset;
+  if (ModelPreset(parsed.config.model.preset, &preset)) {
+    ParsedConfig layered;
+    layered.config.model = preset;
+    ParseVisitor again(root, "", &errors, &layered.marks);
+    layered.config.Visit(again);
+    return layered;
+  }
   return parsed;
 }
 

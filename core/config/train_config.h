@@ -115,6 +115,62 @@ struct BatchConfig {
   }
 };
 
+// Glow-TTS hyperparameters (Kim et al., 2020). `preset` fills every field the config does not set:
+// tiny (tests: seconds on CPU), small (the demo: minutes on 2 CPU cores), base (the paper).
+struct ModelConfig {
+  std::string type = "glow_tts";
+  std::string preset = "small";
+  int hidden_channels = 192;      // text encoder width
+  int filter_channels = 768;      // transformer feed-forward width
+  int n_heads = 2;
+  int n_layers = 6;               // transformer layers
+  int kernel_size = 3;            // feed-forward conv kernel
+  double p_dropout = 0.1;
+  int window_size = 4;            // relative attention window
+  int prenet_layers = 3;          // conv prenet before the transformer (kernel 5)
+  int filter_channels_dp = 256;   // duration predictor width
+  int decoder_hidden = 192;
+  int decoder_kernel = 5;
+  int decoder_dilation_rate = 1;
+  int decoder_blocks = 12;        // flow steps (ActNorm, InvConvNear, coupling)
+  int decoder_block_layers = 4;   // WaveNet layers per coupling
+  double decoder_dropout = 0.05;
+  int n_split = 4;                // InvConvNear group size
+  int n_sqz = 2;                  // squeeze factor of the decoder
+  int speaker_channels = 256;     // speaker embedding size (multi-speaker data only)
+  double noise_scale = 0.667;     // inference: prior temperature
+  double length_scale = 1.0;      // inference: > 1 speaks slower
+
+  template <class V>
+  void Visit(V& v) {
+    v("type", type);
+    v("preset", preset);
+    v("hidden_channels", hidden_channels);
+    v("filter_channels", filter_channels);
+    v("n_heads", n_heads);
+    v("n_layers", n_layers);
+    v("kernel_size", kernel_size);
+    v("p_dropout", p_dropout);
+    v("window_size", window_size);
+    v("prenet_layers", prenet_layers);
+    v("filter_channels_dp", filter_channels_dp);
+    v("decoder_hidden", decoder_hidden);
+    v("decoder_kernel", decoder_kernel);
+    v("decoder_dilation_rate", decoder_dilation_rate);
+    v("decoder_blocks", decoder_blocks);
+    v("decoder_block_layers", decoder_block_layers);
+    v("decoder_dropout", decoder_dropout);
+    v("n_split", n_split);
+    v("n_sqz", n_sqz);
+    v("speaker_channels", speaker_channels);
+    v("noise_scale", noise_scale);
+    v("length_scale", length_scale);
+  }
+};
+
+// The preset's values for every field (ok == false for an unknown preset name).
+bool ModelPreset(const std::string& name, ModelConfig* out);
+
 struct TrainConfig {
   std::string name = "voice";
   uint64_t seed = 1234;
@@ -124,6 +180,7 @@ struct TrainConfig {
   AudioConfig audio;
   TextConfig text;
   BatchConfig batch;
+  ModelConfig model;
 
   template <class V>
   void Visit(V& v) {
@@ -135,6 +192,7 @@ struct TrainConfig {
     v("audio", audio);
     v("text", text);
     v("batch", batch);
+    v("model", model);
   }
 };
 

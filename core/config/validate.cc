@@ -75,6 +75,36 @@ void ValidateBatch(const BatchConfig& b, ConfigErrors& e) {
   if (b.prefetch < 1 || b.prefetch > 1024) e.Add("batch.prefetch", "must be in [1, 1024]");
 }
 
+void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
+  CheckEnum(e, "model.type", m.type, {"glow_tts"});
+  ModelConfig unused;
+  if (!ModelPreset(m.preset, &unused)) CheckEnum(e, "model.preset", m.preset, {"tiny", "small", "base"});
+  auto positive = [&](const char* path, int v) {
+    if (v < 1) e.Add(path, "must be >= 1");
+  };
+  positive("model.hidden_channels", m.hidden_channels);
+  positive("model.filter_channels", m.filter_channels);
+  positive("model.n_layers", m.n_layers);
+  positive("model.filter_channels_dp", m.filter_channels_dp);
+  positive("model.decoder_hidden", m.decoder_hidden);
+  positive("model.decoder_blocks", m.decoder_blocks);
+  positive("model.decoder_block_layers", m.decoder_block_layers);
+  positive("model.speaker_channels", m.speaker_channels);
+  if (m.n_heads < 1 || m.hidden_channels % m.n_heads != 0) e.Add("model.n_heads", "must divide hidden_channels");
+  if (m.kernel_size < 1 || m.kernel_size % 2 == 0) e.Add("model.kernel_size", "must be odd");
+  if (m.decoder_kernel < 1 || m.decoder_kernel % 2 == 0) e.Add("model.decoder_kernel", "must be odd");
+  if (m.decoder_dilation_rate < 1) e.Add("model.decoder_dilation_rate", "must be >= 1");
+  if (m.window_size < 0) e.Add("model.window_size", "must be >= 0");
+  if (m.prenet_layers < 0) e.Add("model.prenet_layers", "must be >= 0");
+  if (m.n_sqz < 1) e.Add("model.n_sqz", "must be >= 1");
+  if (m.n_split < 2 || m.n_split % 2 != 0) e.Add("model.n_split", "must be an even number >= 2");
+  for (auto [path, p] : {std::pair{"model.p_dropout", m.p_dropout}, {"model.decoder_dropout", m.decoder_dropout}}) {
+    if (p < 0 || p >= 1) e.Add(path, "must be in [0, 1)");
+  }
+  if (!(m.noise_scale >= 0)) e.Add("model.noise_scale", "must be >= 0");
+  if (!(m.length_scale > 0)) e.Add("model.length_scale", "must be > 0");
+}
+
 }  // namespace
 
 absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const std::string& source) {
@@ -85,6 +115,10 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
   ValidateAudio(c.audio, e);
   ValidateText(c.text, e);
   ValidateBatch(c.batch, e);
+  ValidateModel(c.model, e);
+  if (c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {
+    e.Add("model.n_split", "must divide audio.n_mels * model.n_sqz");
+  }
   if (c.batch.size == 0 && c.audio.sample_rate > 0 && c.audio.hop_length > 0) {
     double longest_frames = c.data.max_audio_seconds * c.audio.sample_rate / c.audio.hop_length;
     if (c.batch.max_frames < longest_frames) {
