@@ -171,6 +171,67 @@ struct ModelConfig {
 // The preset's values for every field (ok == false for an unknown preset name).
 bool ModelPreset(const std::string& name, ModelConfig* out);
 
+struct TrainingConfig {
+  int epochs = 1000;
+  int64_t max_steps = 0;          // 0 = no step limit (epochs decides)
+  std::string optimizer = "adam";
+  double learning_rate = 1.0;     // noam: scaled by hidden^-0.5 * min(step^-0.5, step * warmup^-1.5)
+  std::string scheduler = "noam"; // noam | constant
+  int warmup_steps = 4000;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.98;
+  double adam_eps = 1e-9;
+  double weight_decay = 0.0;
+  double grad_clip = 5.0;          // max gradient norm; 0 = off
+  int max_nonfinite_steps = 10;    // consecutive skipped (non-finite) steps before the run stops
+  int log_interval = 10;           // steps between console / train.log / metrics.jsonl lines
+  std::string precision = "fp32";  // fp32 | bf16 | fp16 (CUDA only)
+  std::string device = "cpu";      // cpu | cuda:N
+
+  template <class V>
+  void Visit(V& v) {
+    v("epochs", epochs);
+    v("max_steps", max_steps);
+    v("optimizer", optimizer);
+    v("learning_rate", learning_rate);
+    v("scheduler", scheduler);
+    v("warmup_steps", warmup_steps);
+    v("adam_beta1", adam_beta1);
+    v("adam_beta2", adam_beta2);
+    v("adam_eps", adam_eps);
+    v("weight_decay", weight_decay);
+    v("grad_clip", grad_clip);
+    v("max_nonfinite_steps", max_nonfinite_steps);
+    v("log_interval", log_interval);
+    v("precision", precision);
+    v("device", device);
+  }
+};
+
+struct ValidationConfig {
+  int interval_steps = 500;  // 0 = only at the end
+  int max_batches = 0;       // 0 = the whole validation split
+
+  template <class V>
+  void Visit(V& v) {
+    v("interval_steps", interval_steps);
+    v("max_batches", max_batches);
+  }
+};
+
+struct CheckpointConfig {
+  int interval_steps = 1000;
+  int keep_last = 3;                     // newest checkpoints kept; the best is kept as well
+  std::string best_metric = "val/loss";  // lower is better
+
+  template <class V>
+  void Visit(V& v) {
+    v("interval_steps", interval_steps);
+    v("keep_last", keep_last);
+    v("best_metric", best_metric);
+  }
+};
+
 struct TrainConfig {
   std::string name = "voice";
   uint64_t seed = 1234;
@@ -181,6 +242,9 @@ struct TrainConfig {
   TextConfig text;
   BatchConfig batch;
   ModelConfig model;
+  TrainingConfig training;
+  ValidationConfig validation;
+  CheckpointConfig checkpoint;
 
   template <class V>
   void Visit(V& v) {
@@ -193,6 +257,9 @@ struct TrainConfig {
     v("text", text);
     v("batch", batch);
     v("model", model);
+    v("training", training);
+    v("validation", validation);
+    v("checkpoint", checkpoint);
   }
 };
 

@@ -105,6 +105,35 @@ void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
   if (!(m.length_scale > 0)) e.Add("model.length_scale", "must be > 0");
 }
 
+void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
+  const TrainingConfig& t = c.training;
+  if (t.epochs < 1) e.Add("training.epochs", "must be >= 1");
+  if (t.max_steps < 0) e.Add("training.max_steps", "must be >= 0 (0 = no limit)");
+  CheckEnum(e, "training.optimizer", t.optimizer, {"adam"});
+  CheckEnum(e, "training.scheduler", t.scheduler, {"noam", "constant"});
+  CheckEnum(e, "training.precision", t.precision, {"fp32", "bf16", "fp16"});
+  if (!(t.learning_rate > 0)) e.Add("training.learning_rate", "must be > 0");
+  if (t.warmup_steps < 1) e.Add("training.warmup_steps", "must be >= 1");
+  if (t.adam_beta1 < 0 || t.adam_beta1 >= 1) e.Add("training.adam_beta1", "must be in [0, 1)");
+  if (t.adam_beta2 < 0 || t.adam_beta2 >= 1) e.Add("training.adam_beta2", "must be in [0, 1)");
+  if (!(t.adam_eps > 0)) e.Add("training.adam_eps", "must be > 0");
+  if (t.weight_decay < 0) e.Add("training.weight_decay", "must be >= 0");
+  if (t.grad_clip < 0) e.Add("training.grad_clip", "must be >= 0 (0 = off)");
+  if (t.max_nonfinite_steps < 1) e.Add("training.max_nonfinite_steps", "must be >= 1");
+  if (t.log_interval < 1) e.Add("training.log_interval", "must be >= 1");
+  bool cuda = t.device.rfind("cuda", 0) == 0;
+  if (t.device != "cpu" && !(t.device == "cuda" || t.device.rfind("cuda:", 0) == 0)) {
+    e.Add("training.device", "must be cpu, cuda or cuda:N");
+  }
+  if (t.precision != "fp32" && !cuda) e.Add("training.precision", "bf16 and fp16 need a CUDA device; the CPU trains in fp32");
+  if (c.validation.interval_steps < 0) e.Add("validation.interval_steps", "must be >= 0");
+  if (c.validation.max_batches < 0) e.Add("validation.max_batches", "must be >= 0");
+  if (c.checkpoint.interval_steps < 1) e.Add("checkpoint.interval_steps", "must be >= 1");
+  if (c.checkpoint.keep_last < 1) e.Add("checkpoint.keep_last", "must be >= 1");
+  CheckEnum(e, "checkpoint.best_metric", c.checkpoint.best_metric,
+            {"val/loss", "val/mle", "val/duration", "train/loss"});
+}
+
 }  // namespace
 
 absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const std::string& source) {
@@ -116,6 +145,7 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
   ValidateText(c.text, e);
   ValidateBatch(c.batch, e);
   ValidateModel(c.model, e);
+  ValidateTraining(c, e);
   if (c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {
     e.Add("model.n_split", "must divide audio.n_mels * model.n_sqz");
   }

@@ -15,5 +15,6 @@ void RegisterAudioCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterConfigCommands(CLI::App& app, int* exit_code);
 void RegisterTextCommands(CLI::App& app, int* exit_code);
+void RegisterTrainCommands(CLI::App& app, int* exit_code);
 
 }  // namespace ttsd::server

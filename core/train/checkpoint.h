@@ -1,0 +1,81 @@
+// Checkpoints: one file per checkpoint (ckpt-<step>.pt, a torch archive) holding the model, the
+// optimizer, the training position (step, epoch, batch within the epoch), the RNG state, the best-metric
+// tracker, the resolved config, the symbol table, the speakers and a format version. Each is written
+// atomically and then gets a .sha256 sidecar; a file without a matching sidecar is never trusted.
+// `latest` and `best` are pointer files; retention keeps the newest keep_last plus both pointers.
+// Not thread-safe; one trainer owns one Checkpointer.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/config/train_config.h"
+#include "core/data/sampler.h"
+
+namespace ttsd::core::train {
+
+constexpr int64_t kCheckpointFormatVersion = 1;
+
+struct TrainingState {
+  int64_t step = 0;                 // optimizer steps taken
+  SamplerPosition position;         // the next batch to train on
+  double best_metric = std::numeric_limits<double>::infinity();
+  int64_t best_step = -1;
+  int64_t nonfinite_in_row = 0;
+};
+
+struct CheckpointMeta {
+  TrainingState state;
+  std::string config_yaml;   // resolved config
+  std::string symbols_json;  // SymbolTable::ToJson
+  std::string speakers_json; // ["name", ...] in id order
+  int64_t format_version = kCheckpointFormatVersion;
+};
+
+struct CheckpointInfo {
+  std::string path;
+  int64_t step = 0;
+  std::string sha256;
+  int64_t bytes = 0;
+  bool is_best = false;
+};
+
+class Checkpointer {
+ public:
+  Checkpointer(std::string dir, CheckpointConfig config) : dir_(std::move(dir)), config_(std::move(config)) {}
+
+  // Saves, points `latest` (and `best` when is_best) at it, then applies retention.
+  absl::StatusOr<CheckpointInfo> Save(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                                      const CheckpointMeta& meta, bool is_best);
+
+  // Loads `path` after verifying its sidecar. The model and optimizer must have the checkpoint's shape.
+  static absl::Status Load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                           CheckpointMeta* meta);
+  // Only the metadata (config, symbols, state); verifies the sidecar too.
+  static absl::StatusOr<CheckpointMeta> ReadMeta(const std::string& path);
+
+  // Checkpoints in the folder, newest step first.
+  std::vector<std::string> List() const;
+  // `--resume auto`: the newest checkpoint whose sidecar matches; each one skipped is passed to `warn`.
+  // NOT_FOUND when there is none.
+  absl::StatusOr<std::string> NewestValid(const std::function<void(const std::string&)>& warn) const;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  absl::Status ApplyRetention();
+  std::string ReadPointer(const std::string& name) const;
+
+  std::string dir_;
+  CheckpointConfig config_;
+};
+
+// Checks `path` against `path.sha256`.
+absl::Status VerifyCheckpoint(const std::string& path);
+
+}  // namespace ttsd::core::train

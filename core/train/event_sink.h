@@ -1,0 +1,46 @@
+// What a training run reports, and the interface it reports through. The trainer knows nothing of
+// where events go: standalone `ttsd train` prints them and writes metrics.jsonl (ConsoleSink); the
+// daemon's worker will forward them to the daemon. Implementations must be cheap and never throw.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace ttsd::core::train {
+
+struct StepEvent {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  int64_t total_steps = 0;             // best estimate of the run's length
+  std::map<std::string, double> values;  // "train/loss", "train/mle", "train/duration", "lr", "grad_norm", ...
+  double step_seconds = 0;
+  double frames_per_second = 0;
+  double eta_seconds = 0;
+};
+
+struct ValidationEvent {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  std::map<std::string, double> values;  // "val/loss", "val/mle", "val/duration"
+  bool is_best = false;
+};
+
+struct CheckpointEvent {
+  int64_t step = 0;
+  std::string path;
+  std::string sha256;
+  int64_t bytes = 0;
+  bool is_best = false;
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnStep(const StepEvent& e) = 0;
+  virtual void OnValidation(const ValidationEvent& e) = 0;
+  virtual void OnCheckpoint(const CheckpointEvent& e) = 0;
+  virtual void OnLog(const std::string& line) = 0;  // human-readable progress and warnings
+};
+
+}  // namespace ttsd::core::train

@@ -1,0 +1,278 @@
+#include "core/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/file_util.h"
+#include "core/common/status.h"
+#include "core/config/config_yaml.h"
+#include "core/data/dataset.h"
+#include "core/data/loader.h"
+#include "core/models/glow_tts/glow_tts.h"
+#include "core/train/checkpoint.h"
+
+namespace ttsd::core::train {
+namespace fs = std::filesystem;
+
+double LearningRate(const TrainingConfig& t, int64_t hidden, int64_t step) {
+  if (t.scheduler == "constant") return t.learning_rate;
+  double s = static_cast<double>(std::max<int64_t>(step, 1));
+  return t.learning_rate * std::pow(static_cast<double>(hidden), -0.5) *
+         std::min(std::pow(s, -0.5), s * std::pow(static_cast<double>(t.warmup_steps), -1.5));
+}
+
+namespace {
+
+struct Losses {
+  double mle = 0, duration = 0;
+  double total() const { return mle + duration; }
+};
+
+// Everything one run holds; Train() wires it together and runs the loop.
+class Run {
+ public:
+  Run(const TrainerOptions& o, PreparedDataset ds, std::string symbols_json)
+      : o_(o),
+        cfg_(o.config),
+        ds_(std::move(ds)),
+        symbols_json_(std::move(symbols_json)),
+        checkpointer_((fs::path(o.output_dir) / "checkpoints").string(), cfg_.checkpoint) {}
+
+  absl::StatusOr<TrainResult> Execute(int64_t n_symbols);
+
+ private:
+  absl::Status Resume();
+  Losses Step(const Batch& batch, double* grad_norm, bool* finite);
+  Losses Validate();
+  absl::Status SaveCheckpoint(bool is_best);
+  CheckpointMeta Meta() const;
+  double LogFloor() const { return std::log(cfg_.audio.log_clamp); }
+
+  const TrainerOptions& o_;
+  const TrainConfig& cfg_;
+  PreparedDataset ds_;
+  std::string symbols_json_;
+  Checkpointer checkpointer_;
+  models::GlowTts model_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  TrainingState state_;
+  std::string last_checkpoint_;
+  int64_t last_saved_step_ = -1;
+};
+
+CheckpointMeta Run::Meta() const {
+  CheckpointMeta m;
+  m.state = state_;
+  m.config_yaml = EmitConfigYaml(cfg_);
+  m.symbols_json = symbols_json_;
+  m.speakers_json = nlohmann::json(ds_.speakers).dump();
+  return m;
+}
+
+absl::Status Run::SaveCheckpoint(bool is_best) {
+  TTSD_ASSIGN_OR_RETURN(CheckpointInfo info, checkpointer_.Save(*model_, *optimizer_, Meta(), is_best));
+  last_checkpoint_ = info.path;
+  last_saved_step_ = state_.step;
+  o_.sink->OnCheckpoint({info.step, info.path, info.sha256, info.bytes, is_best});
+  return absl::OkStatus();
+}
+
+absl::Status Run::Resume() {
+  std::string path = o_.resume;
+  if (path == "auto") {
+    auto newest = checkpointer_.NewestValid([&](const std::string& why) {
+      o_.sink->OnLog(absl::StrCat("warning: skipping checkpoint: ", why));
+    });
+    if (!newest.ok()) {
+      o_.sink->OnLog("no checkpoint to resume from; starting from scratch");
+      return absl::OkStatus();
+    }
+    path = *newest;
+  }
+  CheckpointMeta meta;
+  TTSD_RETURN_IF_ERROR(Checkpointer::Load(path, *model_, optimizer_.get(), &meta));
+  if (meta.symbols_json != symbols_json_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " was trained with a different symbol table; resume with the config it was made with (its "
+              "resolved config is inside the checkpoint)"));
+  }
+  state_ = meta.state;
+  o_.sink->OnLog(absl::StrCat("resumed from ", path, " at step ", state_.step, " (epoch ", state_.position.epoch,
+                              ", batch ", state_.position.batch, ")"));
+  last_saved_step_ = state_.step;
+  last_checkpoint_ = path;
+  return absl::OkStatus();
+}
+
+Losses Run::Step(const Batch& b, double* grad_norm, bool* finite) {
+  model_->train();
+  auto out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
+  auto l = model_->Losses(out);
+  auto loss = l.mle + l.duration;
+  optimizer_->zero_grad();
+  loss.backward();
+  double max_norm = cfg_.training.grad_clip > 0 ? cfg_.training.grad_clip : std::numeric_limits<double>::infinity();
+  *grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
+  Losses r{l.mle.item<double>(), l.duration.item<double>()};
+  *finite = std::isfinite(r.total()) && std::isfinite(*grad_norm);
+  if (*finite) {
+    double lr = LearningRate(cfg_.training, cfg_.model.hidden_channels, state_.step + 1);
+    for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    optimizer_->step();
+  } else {
+    optimizer_->zero_grad();  // skip the update; the bad batch leaves no trace
+  }
+  return r;
+}
+
+Losses Run::Validate() {
+  Losses sum;
+  if (ds_.validation.empty()) return sum;
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  DataLoader loader(ds_, ds_.validation, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/false);
+  loader.Start({0, 0});
+  double weight = 0;
+  for (int n = 0; cfg_.validation.max_batches == 0 || n < cfg_.validation.max_batches; ++n) {
+    auto next = loader.Next();
+    if (!next.ok() || !next->has_value()) break;
+    const Batch& b = **next;
+    auto l = model_->Losses(model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers));
+    double w = static_cast<double>(b.items.size());
+    sum.mle += w * l.mle.item<double>();
+    sum.duration += w * l.duration.item<double>();
+    weight += w;
+  }
+  if (weight > 0) {
+    sum.mle /= weight;
+    sum.duration /= weight;
+  }
+  return sum;
+}
+
+absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
+  torch::manual_seed(cfg_.seed);
+  model_ = models::GlowTts(cfg_.model, n_symbols, cfg_.audio.n_mels, static_cast<int64_t>(ds_.speakers.size()));
+  const auto& t = cfg_.training;
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      model_->parameters(), torch::optim::AdamOptions(LearningRate(t, cfg_.model.hidden_channels, 1))
+                                .betas(std::make_tuple(t.adam_beta1, t.adam_beta2))
+                                .eps(t.adam_eps)
+                                .weight_decay(t.weight_decay));
+  int64_t params = 0;
+  for (const auto& p : model_->parameters()) params += p.numel();
+  o_.sink->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
+                              ds_.speakers.size(), " speaker(s), ", n_symbols, " symbols"));
+  if (!o_.resume.empty()) {
+    TTSD_RETURN_IF_ERROR(Resume());
+  } else if (!checkpointer_.List().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        checkpointer_.dir(), " already holds checkpoints: continue with --resume auto, or use a new --output-dir"));
+  }
+
+  DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed);
+  const int64_t per_epoch = static_cast<int64_t>(loader.BatchesInEpoch(0));
+  const int64_t total = t.max_steps > 0 ? std::min<int64_t>(t.max_steps, per_epoch * t.epochs) : per_epoch * t.epochs;
+  TrainResult result;
+  double ema_step = 0;
+  bool done = state_.step >= total;
+  while (!done) {
+    loader.Start(state_.position);
+    while (!done) {
+      auto next = loader.Next();
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;
+      const Batch& batch = **next;
+      auto t0 = std::chrono::steady_clock::now();
+      double grad_norm = 0;
+      bool finite = true;
+      Losses l = Step(batch, &grad_norm, &finite);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ema_step = ema_step == 0 ? secs : 0.9 * ema_step + 0.1 * secs;
+      state_.step++;
+      state_.position = batch.next;
+      state_.nonfinite_in_row = finite ? 0 : state_.nonfinite_in_row + 1;
+
+      if (state_.step % t.log_interval == 0 || !finite) {
+        StepEvent e;
+        e.step = state_.step;
+        e.epoch = state_.position.epoch;
+        e.total_steps = total;
+        e.values = {{"train/loss", l.total()}, {"train/mle", l.mle}, {"train/duration", l.duration},
+                    {"lr", LearningRate(t, cfg_.model.hidden_channels, state_.step)}, {"grad_norm", grad_norm}};
+        if (!finite) e.values["skipped_nonfinite"] = static_cast<double>(state_.nonfinite_in_row);
+        e.step_seconds = secs;
+        e.frames_per_second = batch.mel_lengths.sum().item<double>() / std::max(secs, 1e-9);
+        e.eta_seconds = ema_step * static_cast<double>(total - state_.step);
+        o_.sink->OnStep(e);
+      }
+      if (state_.nonfinite_in_row >= t.max_nonfinite_steps) {
+        o_.sink->OnLog(absl::StrCat("stopping: ", state_.nonfinite_in_row,
+                                    " steps in a row had a non-finite loss or gradient. Try a lower "
+                                    "training.learning_rate, a smaller training.grad_clip, or check the data "
+                                    "(`ttsd data check`); the last good checkpoint is kept."));
+        result.reason = StopReason::kNonFiniteLoss;
+        result.step = state_.step;
+        result.last_checkpoint = last_checkpoint_;
+        return result;
+      }
+      bool validate = cfg_.validation.interval_steps > 0 && state_.step % cfg_.validation.interval_steps == 0;
+      bool is_best = false;
+      if (validate) {
+        Losses v = Validate();
+        is_best = !ds_.validation.empty() && v.total() < state_.best_metric;
+        if (is_best) {
+          state_.best_metric = v.total();
+          state_.best_step = state_.step;
+        }
+        o_.sink->OnValidation({state_.step, state_.position.epoch,
+                               {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}}, is_best});
+      }
+      done = state_.step >= total;
+      bool stop = o_.stop_requested != nullptr && o_.stop_requested->load();
+      if (is_best || state_.step % cfg_.checkpoint.interval_steps == 0 || stop || done) {
+        TTSD_RETURN_IF_ERROR(SaveCheckpoint(is_best));
+      }
+      if (stop) {
+        o_.sink->OnLog(absl::StrCat("stopped at step ", state_.step, "; resume with --resume auto (checkpoint ",
+                                    last_checkpoint_, ")"));
+        result.reason = StopReason::kStopped;
+        result.step = state_.step;
+        result.last_checkpoint = last_checkpoint_;
+        return result;
+      }
+    }
+    if (!done) state_.position = {state_.position.epoch + 1, 0};
+    if (state_.position.epoch >= t.epochs) done = true;
+  }
+  if (last_saved_step_ != state_.step) TTSD_RETURN_IF_ERROR(SaveCheckpoint(false));
+  o_.sink->OnLog(absl::StrCat("finished at step ", state_.step, "; last checkpoint ", last_checkpoint_));
+  result.step = state_.step;
+  result.last_checkpoint = last_checkpoint_;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
+  const TrainConfig& cfg = o.config;
+  TTSD_RETURN_IF_ERROR(EnsureDirectory(o.output_dir));
+  TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "config.yaml").string(), EmitConfigYaml(cfg)));
+  TTSD_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::ForConfig(cfg.text));
+  const std::string symbols_json = tokenizer->symbols().ToJson();
+  TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "symbols.json").string(), symbols_json));
+  PrepareOptions prep;
+  prep.show_progress = o.show_progress;
+  TTSD_ASSIGN_OR_RETURN(PreparedDataset ds, PrepareDataset(cfg, *tokenizer, prep));
+  for (const auto& p : ds.report.problems) o.sink->OnLog(absl::StrCat("data: ", p.ToString()));
+  TTSD_RETURN_IF_ERROR(EnforceDataPolicy(ds, cfg.data));
+  o.sink->OnLog(absl::StrCat("data: ", ds.train.size(), " train, ", ds.validation.size(), " validation utterances (",
+                             ds.report.cache_hits, " features cached, ", ds.report.cache_misses, " computed)"));
+  Run run(o, std::move(ds), symbols_json);
+  return run.Execute(tokenizer->symbols().size());
+}
+
+}  // namespace ttsd::core::train

@@ -1,0 +1,39 @@
+// Train(): the engine behind `ttsd train` (and, later, every daemon job). It prepares the dataset,
+// builds the model and optimizer, resumes if asked, and runs the loop; everything it reports goes
+// through an EventSink. Stop requests are an atomic flag checked between steps (a signal handler sets
+// it): the current step finishes, a checkpoint is written, and Train returns kStopped.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/config/train_config.h"
+#include "core/train/event_sink.h"
+
+namespace ttsd::core::train {
+
+struct TrainerOptions {
+  TrainConfig config;              // validated
+  std::string output_dir;          // checkpoints/, train.log, metrics.jsonl, config.yaml, symbols.json
+  std::string resume;              // "" (fresh; refuses a folder that has checkpoints), "auto", or a path
+  EventSink* sink = nullptr;       // not owned
+  const std::atomic<bool>* stop_requested = nullptr;  // not owned; may be null
+  bool show_progress = true;       // feature-extraction progress line
+};
+
+enum class StopReason { kCompleted, kStopped, kNonFiniteLoss };
+
+struct TrainResult {
+  StopReason reason = StopReason::kCompleted;
+  int64_t step = 0;
+  std::string last_checkpoint;
+};
+
+absl::StatusOr<TrainResult> Train(const TrainerOptions& options);
+
+// Learning rate at `step` (1-based): noam = learning_rate * hidden^-0.5 * min(step^-0.5, step *
+// warmup^-1.5), as the Transformer and Glow-TTS papers; constant = learning_rate.
+double LearningRate(const TrainingConfig& t, int64_t hidden_channels, int64_t step);
+
+}  // namespace ttsd::core::train
