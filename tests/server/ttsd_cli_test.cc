@@ -4,6 +4,10 @@
 
 #include <filesystem>
 
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include "tests/testing/command.h"
 #include "tests/testing/temp_dir.h"
 
@@ -128,6 +132,70 @@ TEST_F(TtsdCliTest, MakeCorpusIsDeterministicAndPassesTheCheck) {
   EXPECT_EQ(check.code, 0) << check.output;
   EXPECT_THAT(check.output, HasSubstr("6 read, 6 usable"));
   EXPECT_THAT(check.output, HasSubstr("No problems found."));
+}
+
+// Per step: the logged training losses, exactly as written (metrics.jsonl keeps full precision).
+std::map<int64_t, std::string> LoggedLosses(const std::string& metrics_path) {
+  std::map<int64_t, std::string> out;
+  std::ifstream in(metrics_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("train/loss")) continue;
+    out[j["step"].get<int64_t>()] = j["train/mle"].dump() + " " + j["train/duration"].dump();
+  }
+  return out;
+}
+
+// Exact resume through the real binary: a run stopped by SIGTERM and resumed with --resume auto logs
+// the same losses at every step as a run that was never stopped.
+TEST_F(TtsdCliTest, TrainStopsOnSigtermAndResumesBitIdentically) {
+  std::vector<testing::DatasetWav> wavs;
+  std::string meta;
+  const char* sources[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav", "espeak-a.wav"};
+  for (int i = 0; i < 12; ++i) {
+    wavs.push_back({"u" + std::to_string(i), sources[i % 4]});
+    meta += "u" + std::to_string(i) + "|" + (i % 2 ? "The quick brown fox." : "A quiet garden.") + "\n";
+  }
+  testing::MakeDataset(tmp_.Join("train-data"), wavs, meta);
+  std::string cfg = testing::WriteConfig(
+      tmp_.path(), "data:\n  path: train-data\n  cache_dir: cache\n  validation:\n    count: 2\nbatch:\n  size: 1\n"
+                   "model:\n  preset: tiny\ntraining:\n  max_steps: 80\n  warmup_steps: 20\n  log_interval: 1\n"
+                   "validation:\n  interval_steps: 25\ncheckpoint:\n  interval_steps: 20\n");
+  const std::string ttsd = std::string(TTSD_BINARY) + " train --threads 1 --config " + cfg;
+  Result straight = testing::RunCommand(ttsd + " --output-dir " + tmp_.Join("A"));
+  ASSERT_EQ(straight.code, 0) << straight.output;
+  std::string script =
+      ttsd + " --output-dir " + tmp_.Join("B") + " > " + tmp_.Join("b.out") + " 2>&1 & pid=$!\n"
+      "for i in $(seq 1 1000); do grep -q '\"step\":12,' " + tmp_.Join("B/metrics.jsonl") +
+      " 2>/dev/null && break; sleep 0.01; done\n"
+      "kill -TERM $pid; wait $pid; echo first_rc=$?\n" +
+      ttsd + " --output-dir " + tmp_.Join("B") + " --resume auto > /dev/null 2>&1; echo second_rc=$?\n";
+  testing::WriteTextFile(tmp_.Join("stop.sh"), script);
+  Result r = testing::RunCommand("bash " + tmp_.Join("stop.sh"));
+  EXPECT_THAT(r.output, HasSubstr("first_rc=0"));
+  EXPECT_THAT(r.output, HasSubstr("second_rc=0"));
+  Result first_out = testing::RunCommand("cat " + tmp_.Join("b.out"));
+  ASSERT_THAT(first_out.output, HasSubstr("stopped at step")) << "the run finished before SIGTERM arrived";
+  EXPECT_THAT(first_out.output, HasSubstr("resume with --resume auto"));
+
+  auto a = LoggedLosses(tmp_.Join("A/metrics.jsonl"));
+  auto b = LoggedLosses(tmp_.Join("B/metrics.jsonl"));
+  ASSERT_EQ(a.size(), 80u);
+  ASSERT_EQ(b.size(), 80u);
+  EXPECT_EQ(a, b);
+}
+
+TEST_F(TtsdCliTest, TrainConfigErrorsComeFirstWithExitTwo) {
+  std::string cfg = testing::WriteConfig(tmp_.path(), "data:\n  path: data\nmodel:\n  preset: huge\ntraining:\n  max_stpes: 3\n");
+  Result r = RunTtsd("train --config " + cfg + " --output-dir " + tmp_.Join("out"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("config.yaml:6:3: training.max_stpes: unknown key"));
+  cfg = testing::WriteConfig(tmp_.path(), "data:\n  path: data\nmodel:\n  preset: huge\n");
+  r = RunTtsd("train --config " + cfg + " --output-dir " + tmp_.Join("out"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("config.yaml:4:11: model.preset: 'huge' is not one of: tiny, small, base"));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Join("out")));  // nothing started
 }
 
 TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {

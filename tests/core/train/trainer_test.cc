@@ -1,0 +1,162 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+
+#include "core/config/config_yaml.h"
+#include "core/train/checkpoint.h"
+#include "core/train/trainer.h"
+#include "tests/testing/temp_dir.h"
+
+namespace ttsd::core::train {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Records every step's losses; raises the stop flag after `stop_at` steps, like a SIGTERM would.
+class RecordingSink : public EventSink {
+ public:
+  explicit RecordingSink(int64_t stop_at = -1) : stop_at_(stop_at) {}
+  void OnStep(const StepEvent& e) override {
+    losses[e.step] = {e.values.at("train/mle"), e.values.at("train/duration")};
+    if (e.step == stop_at_) stop.store(true);
+  }
+  void OnValidation(const ValidationEvent& e) override { validations.push_back(e); }
+  void OnCheckpoint(const CheckpointEvent& e) override { checkpoints.push_back(e); }
+  void OnLog(const std::string& line) override { log += line + "\n"; }
+
+  std::map<int64_t, std::pair<double, double>> losses;
+  std::vector<ValidationEvent> validations;
+  std::vector<CheckpointEvent> checkpoints;
+  std::string log;
+  std::atomic<bool> stop{false};
+
+ private:
+  int64_t stop_at_;
+};
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<testing::DatasetWav> wavs;
+    std::string meta;
+    const char* sources[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav", "espeak-a.wav"};
+    const char* texts[] = {"The quick brown fox.", "Seven heavy boxes.", "A quiet garden.", "Hello world, this is a test."};
+    for (int i = 0; i < 12; ++i) {
+      wavs.push_back({"u" + std::to_string(i), sources[i % 4]});
+      meta += "u" + std::to_string(i) + "|" + texts[i % 4] + "\n";
+    }
+    testing::MakeDataset(tmp_.Join("data"), wavs, meta);
+  }
+
+  TrainConfig Config(int64_t max_steps) {
+    auto parsed = ParseConfigYaml("seed: 5\ndata:\n  path: " + tmp_.Join("data") + "\n  cache_dir: " + tmp_.Join("cache") +
+                                      "\n  validation:\n    count: 2\ntext:\n  mode: characters\nbatch:\n  size: 1\n"
+                                      "model:\n  preset: tiny\ntraining:\n  max_steps: " + std::to_string(max_steps) +
+                                      "\n  warmup_steps: 20\n  log_interval: 1\nvalidation:\n  interval_steps: 8\n"
+                                      "checkpoint:\n  interval_steps: 5\n  keep_last: 2\n", "t.yaml");
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return parsed->config;
+  }
+
+  absl::StatusOr<TrainResult> RunTrain(const TrainConfig& c, const std::string& out, RecordingSink* sink,
+                                       const std::string& resume = "") {
+    TrainerOptions o;
+    o.config = c;
+    o.output_dir = out;
+    o.resume = resume;
+    o.sink = sink;
+    o.stop_requested = &sink->stop;
+    o.show_progress = false;
+    return Train(o);
+  }
+
+  testing::TempDir tmp_;
+};
+
+// The acceptance test of exact resume: 24 steps straight, and 24 steps stopped after step 7 (mid-epoch:
+// 10 batches per epoch) and resumed, log bit-identical losses at every step.
+TEST_F(TrainerTest, StoppedAndResumedRunIsBitIdentical) {
+  TrainConfig c = Config(24);
+  RecordingSink straight;
+  auto full = RunTrain(c, tmp_.Join("straight"), &straight);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->reason, StopReason::kCompleted);
+  ASSERT_EQ(straight.losses.size(), 24u);
+
+  RecordingSink first(/*stop_at=*/7);
+  auto stopped = RunTrain(c, tmp_.Join("resumed"), &first);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->reason, StopReason::kStopped);
+  EXPECT_EQ(stopped->step, 7);
+  auto meta = Checkpointer::ReadMeta(stopped->last_checkpoint);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->state.position.epoch, 0);
+  EXPECT_EQ(meta->state.position.batch, 7);  // mid-epoch
+
+  RecordingSink second;
+  auto resumed = RunTrain(c, tmp_.Join("resumed"), &second, "auto");
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->reason, StopReason::kCompleted);
+  EXPECT_THAT(second.log, HasSubstr("resumed from"));
+  EXPECT_EQ(second.losses.begin()->first, 8);
+  for (int64_t step = 1; step <= 24; ++step) {
+    const auto& got = step <= 7 ? first.losses.at(step) : second.losses.at(step);
+    EXPECT_EQ(got, straight.losses.at(step)) << "step " << step;  // exact, not approximate
+  }
+}
+
+TEST_F(TrainerTest, OutputFolderAndCheckpointRetention) {
+  RecordingSink sink;
+  auto r = RunTrain(Config(12), tmp_.Join("run"), &sink);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const char* f : {"config.yaml", "symbols.json", "checkpoints/latest", "checkpoints/best"}) {
+    EXPECT_TRUE(std::filesystem::exists(tmp_.Join(std::string("run/") + f))) << f;
+  }
+  Checkpointer ck(tmp_.Join("run/checkpoints"), Config(12).checkpoint);
+  auto all = ck.List();
+  // keep_last 2 (steps 12, 10) plus the best (validated at step 8), never more.
+  ASSERT_GE(all.size(), 2u);
+  ASSERT_LE(all.size(), 3u);
+  EXPECT_THAT(all[0], HasSubstr("ckpt-000000012.pt"));
+  ASSERT_EQ(sink.validations.size(), 1u);
+  EXPECT_TRUE(sink.validations[0].is_best);
+  EXPECT_TRUE(std::filesystem::exists(tmp_.Join("run/checkpoints/ckpt-000000008.pt")));
+  // A fresh run refuses a folder that has checkpoints instead of silently mixing runs.
+  RecordingSink again;
+  auto refused = RunTrain(Config(12), tmp_.Join("run"), &again);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--resume auto"));
+}
+
+TEST_F(TrainerTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
+  RecordingSink sink;
+  ASSERT_TRUE(RunTrain(Config(10), tmp_.Join("run"), &sink).ok());
+  // Damage the newest checkpoint (step 10); resume must use step 5 and say why.
+  testing::WriteTextFile(tmp_.Join("run/checkpoints/ckpt-000000010.pt"), "torn write");
+  RecordingSink resumed;
+  auto r = RunTrain(Config(12), tmp_.Join("run"), &resumed, "auto");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(resumed.log, HasSubstr("skipping checkpoint"));
+  EXPECT_THAT(resumed.log, HasSubstr("sha256 mismatch"));
+  EXPECT_THAT(resumed.log, HasSubstr("at step 8"));  // the best (validated at step 8) is newest valid
+  EXPECT_EQ(resumed.losses.begin()->first, 9);
+}
+
+TEST(LearningRateTest, NoamWarmsUpThenDecays) {
+  TrainingConfig t;
+  t.warmup_steps = 100;
+  double peak = LearningRate(t, 192, 100);
+  EXPECT_NEAR(peak, std::pow(192.0, -0.5) * std::pow(100.0, -0.5), 1e-12);
+  EXPECT_LT(LearningRate(t, 192, 50), peak);
+  EXPECT_LT(LearningRate(t, 192, 400), peak);
+  EXPECT_NEAR(LearningRate(t, 192, 400), peak / 2, 1e-12);
+  t.scheduler = "constant";
+  t.learning_rate = 3e-4;
+  EXPECT_EQ(LearningRate(t, 192, 7), 3e-4);
+}
+
+}  // namespace
+}  // namespace ttsd::core::train
