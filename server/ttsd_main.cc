@@ -1,5 +1,6 @@
 // ttsd: the training daemon's executable. Subcommands that work on one config without a daemon:
 //   ttsd train --config FILE [--output-dir DIR] [--resume auto|PATH]
+//   ttsd synthesize --checkpoint CKPT --text TEXT --out X.wav
 //   ttsd config check|defaults
 //   ttsd data check|prepare --config FILE
 //   ttsd text symbols|phonemize --config FILE
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ttsd ") + TTSD_VERSION);
   int exit_code = ttsd::server::kExitOk;
   ttsd::server::RegisterTrainCommands(app, &exit_code);
+  ttsd::server::RegisterSynthesizeCommands(app, &exit_code);
   ttsd::server::RegisterConfigCommands(app, &exit_code);
   ttsd::server::RegisterDataCommands(app, &exit_code);
   ttsd::server::RegisterTextCommands(app, &exit_code);

@@ -1,4 +1,5 @@
 // `ttsd bench features`: log-mel throughput on the config's own dataset, in frames per second per core.
+// (`ttsd bench train-step` lives in bench_train_step.cc.)
 // bench/torchaudio_mel.py measures torchaudio on the same clips; bench/features.sh runs both.
 #include <torch/torch.h>
 
@@ -91,6 +92,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
   features->add_option("--repeats", opt->repeats, "Timed passes; the best is reported")->check(CLI::PositiveNumber);
   features->add_option("--threads", opt->threads, "LibTorch threads")->check(CLI::PositiveNumber);
   features->callback([opt, exit_code] { *exit_code = RunFeatures(*opt); });
+  RegisterBenchTrainStep(*bench, exit_code);
 }
 
 }  // namespace ttsd::server

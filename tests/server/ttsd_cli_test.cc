@@ -198,6 +198,18 @@ TEST_F(TtsdCliTest, TrainConfigErrorsComeFirstWithExitTwo) {
   EXPECT_FALSE(std::filesystem::exists(tmp_.Join("out")));  // nothing started
 }
 
+TEST_F(TtsdCliTest, BenchTrainStepPrintsOneJsonLine) {
+  Result r = RunTtsd("bench train-step --config " + Config("model:\n  preset: tiny\n") +
+                     " --batch-size 2 --text-length 20 --frames 60 --steps 2 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ(j["model"], "glow_tts/tiny");
+  EXPECT_EQ(j["frames"], 120);
+  EXPECT_GT(j["params"].get<int64_t>(), 50000);
+  EXPECT_GT(j["frames_per_s"].get<double>(), 0);
+}
+
 TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {
   Result r = RunTtsd("bench features --config " + Config("") + " --clips 1 --clip-seconds 2 --repeats 1");
   EXPECT_EQ(r.code, 0) << r.output;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/config/config_yaml.h"
+#include "core/inference/synthesizer.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 #include "tests/testing/temp_dir.h"
@@ -143,6 +144,28 @@ TEST_F(TrainerTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_THAT(resumed.log, HasSubstr("sha256 mismatch"));
   EXPECT_THAT(resumed.log, HasSubstr("at step 8"));  // the best (validated at step 8) is newest valid
   EXPECT_EQ(resumed.losses.begin()->first, 9);
+}
+
+// A checkpoint is a voice: the synthesizer needs nothing but the file.
+TEST_F(TrainerTest, SynthesizesFromTheRunFolder) {
+  RecordingSink sink;
+  ASSERT_TRUE(RunTrain(Config(6), tmp_.Join("run"), &sink).ok());
+  std::filesystem::remove_all(tmp_.Join("data"));  // the dataset is not needed any more
+  auto synth = inference::Synthesizer::Create(tmp_.Join("run"));
+  ASSERT_TRUE(synth.ok()) << synth.status();
+  EXPECT_THAT((*synth)->checkpoint_path(), HasSubstr("ckpt-000000006.pt"));
+  inference::SynthesisOptions opt;
+  opt.griffin_lim_iters = 4;
+  auto out = (*synth)->Synthesize("A quiet garden.", opt);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->mel.rows, 80);
+  EXPECT_GT(out->mel.cols, 0);
+  EXPECT_EQ(out->sample_rate, 22050);
+  EXPECT_NEAR(static_cast<double>(out->wave.size()), static_cast<double>(out->mel.cols * 256), 256);
+  EXPECT_EQ(out->symbols, "a quiet garden.");
+  opt.speaker = "nobody";
+  EXPECT_EQ((*synth)->Synthesize("Hi.", opt).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(inference::Synthesizer::Create(tmp_.Join("nothing-here")).ok());
 }
 
 TEST(LearningRateTest, NoamWarmsUpThenDecays) {

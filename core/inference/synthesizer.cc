@@ -1,0 +1,99 @@
+#include "core/inference/synthesizer.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "core/audio/griffin_lim.h"
+#include "core/audio/mel_torch.h"
+#include "core/common/file_util.h"
+#include "core/common/status.h"
+#include "core/config/config_yaml.h"
+#include "core/models/glow_tts/glow_tts.h"
+#include "core/text/tokenizer.h"
+#include "core/train/checkpoint.h"
+
+namespace ttsd::core::inference {
+namespace fs = std::filesystem;
+
+struct Synthesizer::Impl {
+  std::string path;
+  TrainConfig config;
+  std::vector<std::string> speakers;
+  std::unique_ptr<Tokenizer> tokenizer;
+  models::GlowTts model{nullptr};
+};
+
+namespace {
+
+absl::StatusOr<std::string> ResolveCheckpoint(const std::string& arg) {
+  if (!fs::is_directory(arg)) return arg;
+  for (const std::string& dir : {arg, (fs::path(arg) / "checkpoints").string()}) {
+    auto latest = ReadFileToString((fs::path(dir) / "latest").string());
+    if (latest.ok()) {
+      std::string name = *latest;
+      while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+      return (fs::path(dir) / name).string();
+    }
+  }
+  return absl::NotFoundError(absl::StrCat(arg, " is a folder without checkpoints/latest; pass a ckpt-*.pt file"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Synthesizer>> Synthesizer::Create(const std::string& checkpoint) {
+  auto impl = std::make_unique<Impl>();
+  TTSD_ASSIGN_OR_RETURN(impl->path, ResolveCheckpoint(checkpoint));
+  TTSD_ASSIGN_OR_RETURN(train::CheckpointMeta meta, train::Checkpointer::ReadMeta(impl->path));
+  TTSD_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseConfigYaml(meta.config_yaml, impl->path + " (embedded config)"));
+  impl->config = parsed.config;
+  TTSD_ASSIGN_OR_RETURN(SymbolTable symbols, SymbolTable::FromJson(meta.symbols_json));
+  auto speakers = nlohmann::json::parse(meta.speakers_json, nullptr, false);
+  if (speakers.is_discarded() || !speakers.is_array()) return absl::DataLossError(impl->path + ": bad speaker list");
+  for (const auto& s : speakers) impl->speakers.push_back(s.get<std::string>());
+  const int64_t n_symbols = symbols.size();
+  TTSD_ASSIGN_OR_RETURN(impl->tokenizer, Tokenizer::Create(impl->config.text, std::move(symbols)));
+  impl->model = models::GlowTts(impl->config.model, n_symbols, impl->config.audio.n_mels,
+                                static_cast<int64_t>(impl->speakers.size()));
+  train::CheckpointMeta loaded;
+  TTSD_RETURN_IF_ERROR(train::Checkpointer::Load(impl->path, *impl->model, nullptr, &loaded));
+  impl->model->eval();
+  return std::unique_ptr<Synthesizer>(new Synthesizer(std::move(impl)));
+}
+
+Synthesizer::Synthesizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Synthesizer::~Synthesizer() = default;
+const std::vector<std::string>& Synthesizer::speakers() const { return impl_->speakers; }
+const TrainConfig& Synthesizer::config() const { return impl_->config; }
+const std::string& Synthesizer::checkpoint_path() const { return impl_->path; }
+
+absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const SynthesisOptions& o) {
+  const TrainConfig& c = impl_->config;
+  TTSD_ASSIGN_OR_RETURN(TokenizedText tok, impl_->tokenizer->Encode(text));
+  if (tok.ids.empty()) return absl::InvalidArgumentError("the text has no speakable symbols");
+  int64_t speaker = 0;
+  if (!o.speaker.empty()) {
+    auto it = std::find(impl_->speakers.begin(), impl_->speakers.end(), o.speaker);
+    if (it == impl_->speakers.end()) {
+      std::string known;
+      for (const auto& s : impl_->speakers) absl::StrAppend(&known, known.empty() ? "" : ", ", s);
+      return absl::InvalidArgumentError(absl::StrCat("unknown speaker '", o.speaker, "' (this voice has: ", known, ")"));
+    }
+    speaker = it - impl_->speakers.begin();
+  }
+  torch::manual_seed(o.seed);
+  auto ids = torch::tensor(std::vector<int64_t>(tok.ids.begin(), tok.ids.end()), torch::kInt64).unsqueeze(0);
+  auto lengths = torch::tensor({ids.size(1)}, torch::kInt64);
+  auto speakers = torch::tensor({speaker}, torch::kInt64);
+  auto [mel, mel_lengths] = impl_->model->Infer(ids, lengths, speakers,
+                                                o.noise_scale >= 0 ? o.noise_scale : c.model.noise_scale,
+                                                o.length_scale > 0 ? o.length_scale : c.model.length_scale);
+  Synthesis out;
+  out.symbols = tok.symbols;
+  out.mel = FromTensor(mel[0].narrow(1, 0, mel_lengths[0].item<int64_t>()));
+  out.wave = GriffinLim(out.mel, c.audio, o.griffin_lim_iters > 0 ? o.griffin_lim_iters : c.audio.griffin_lim_iters, o.seed);
+  out.sample_rate = c.audio.sample_rate;
+  return out;
+}
+
+}  // namespace ttsd::core::inference

@@ -1,0 +1,48 @@
+// Synthesizer: a trained checkpoint + text -> log-mel -> Griffin-Lim waveform. Everything it needs
+// (config, symbol table, speakers) comes from the checkpoint itself, so a checkpoint file is a voice.
+// Not thread-safe (one model, one phonemizer); create one per thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/audio/matrix.h"
+#include "core/config/train_config.h"
+
+namespace ttsd::core::inference {
+
+struct SynthesisOptions {
+  std::string speaker;        // name from the training data; empty = the first speaker
+  double noise_scale = -1;    // < 0: the config's model.noise_scale
+  double length_scale = -1;   // < 0: the config's model.length_scale
+  int griffin_lim_iters = 0;  // 0: the config's audio.griffin_lim_iters
+  uint64_t seed = 0;
+};
+
+struct Synthesis {
+  std::string symbols;      // what the model read (IPA or characters)
+  FloatMatrix mel;          // [n_mels, frames] log-mel
+  std::vector<float> wave;  // Griffin-Lim, at sample_rate
+  int sample_rate = 0;
+};
+
+class Synthesizer {
+ public:
+  // `checkpoint` is a ckpt-*.pt file or a run folder (then its checkpoints/latest is used).
+  static absl::StatusOr<std::unique_ptr<Synthesizer>> Create(const std::string& checkpoint);
+  ~Synthesizer();
+
+  absl::StatusOr<Synthesis> Synthesize(const std::string& text, const SynthesisOptions& options);
+  const std::vector<std::string>& speakers() const;
+  const TrainConfig& config() const;
+  const std::string& checkpoint_path() const;
+
+ private:
+  struct Impl;
+  explicit Synthesizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ttsd::core::inference

@@ -1,0 +1,56 @@
+// `ttsd synthesize --checkpoint CKPT|RUN_DIR --text "..." --out x.wav`: listen to a checkpoint.
+#include <cstdio>
+
+#include "core/audio/npy.h"
+#include "core/audio/wav.h"
+#include "core/inference/synthesizer.h"
+#include "server/commands/command_util.h"
+#include "server/commands/commands.h"
+
+namespace ttsd::server {
+namespace {
+
+struct SynthesizeOptions {
+  std::string checkpoint;
+  std::string text;
+  std::string out;
+  std::string mel_out;
+  core::inference::SynthesisOptions synth;
+  int threads = 0;
+};
+
+int RunSynthesize(const SynthesizeOptions& opt) {
+  ConfigureThreads(opt.threads, 0);
+  auto synth = core::inference::Synthesizer::Create(opt.checkpoint);
+  if (!synth.ok()) return ReportError(synth.status());
+  auto result = (*synth)->Synthesize(opt.text, opt.synth);
+  if (!result.ok()) return ReportError(result.status());
+  if (auto st = core::WriteWav16(opt.out, result->wave, result->sample_rate); !st.ok()) return ReportError(st);
+  if (!opt.mel_out.empty()) {
+    if (auto st = core::WriteNpy(opt.mel_out, result->mel); !st.ok()) return ReportError(st);
+  }
+  std::printf("%s: %.2f s (%lld mel frames, Griffin-Lim) from %s\nsymbols: %s\n", opt.out.c_str(),
+              static_cast<double>(result->wave.size()) / result->sample_rate,
+              static_cast<long long>(result->mel.cols), (*synth)->checkpoint_path().c_str(), result->symbols.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterSynthesizeCommands(CLI::App& app, int* exit_code) {
+  auto opt = std::make_shared<SynthesizeOptions>();
+  auto* s = app.add_subcommand("synthesize", "Speak a sentence with a trained checkpoint (Griffin-Lim vocoder)");
+  s->add_option("--checkpoint", opt->checkpoint, "ckpt-*.pt file or a run folder (uses checkpoints/latest)")->required();
+  s->add_option("--text", opt->text, "The sentence")->required();
+  s->add_option("--out", opt->out, "Output WAV")->required();
+  s->add_option("--mel-out", opt->mel_out, "Also write the log-mel as .npy");
+  s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
+  s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature (default: the config's)");
+  s->add_option("--length-scale", opt->synth.length_scale, "> 1 speaks slower (default: the config's)");
+  s->add_option("--griffin-lim-iters", opt->synth.griffin_lim_iters, "Iterations (default: the config's)");
+  s->add_option("--seed", opt->synth.seed, "Noise seed");
+  s->add_option("--threads", opt->threads, "LibTorch threads");
+  s->callback([opt, exit_code] { *exit_code = RunSynthesize(*opt); });
+}
+
+}  // namespace ttsd::server
