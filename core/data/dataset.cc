@@ -120,6 +120,12 @@ EntryResult ProcessEntry(const TrainConfig& cfg, const Tokenizer& tokenizer, con
 
   PreparedUtterance p{u, 0, seconds, audio->sample_rate, mel.NumFrames(static_cast<int64_t>(std::llround(seconds * cfg.audio.sample_rate))),
                       static_cast<int64_t>(tok->ids.size()), stats.peak, stats.rms_dbfs, ""};
+  // Alignment gives every symbol at least one mel frame, so an utterance needs more frames than symbols.
+  if (p.frames < p.num_ids) {
+    return problem(ProblemKind::kTextTooLong,
+                   absl::StrCat(p.num_ids, " symbols but only ", p.frames,
+                                " mel frames: the transcript is too long for the audio (wrong transcript?)"));
+  }
   if (cache != nullptr) {
     auto resampled = Resample(audio->samples, audio->sample_rate, cfg.audio.sample_rate);
     if (!resampled.ok()) return problem(ProblemKind::kUnreadableAudio, std::string(resampled.status().message()));

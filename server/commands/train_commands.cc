@@ -1,4 +1,5 @@
-// `ttsd train --config FILE [--output-dir DIR] [--resume auto|PATH] [--device cpu|cuda:N] [--threads N]`
+// `ttsd train --config FILE [--output-dir DIR] [--resume auto|PATH] [--device cpu|cuda:N] [--threads N]
+//  [--max-steps N]`
 // SIGINT/SIGTERM: finish the step, checkpoint, exit 0. A second SIGINT exits at once (exit 130); the
 // last complete checkpoint stays valid because checkpoints are written atomically.
 #include <signal.h>
@@ -30,6 +31,7 @@ struct TrainOptions {
   std::string resume;
   std::string device;
   int threads = 0;
+  int64_t max_steps = -1;
 };
 
 int RunTrain(const TrainOptions& opt) {
@@ -38,6 +40,7 @@ int RunTrain(const TrainOptions& opt) {
   if (!parsed) return code;
   core::TrainConfig cfg = parsed->config;
   if (!opt.device.empty()) cfg.training.device = opt.device;
+  if (opt.max_steps >= 0) cfg.training.max_steps = opt.max_steps;
   if (cfg.training.device != "cpu") {
     return ReportError(absl::FailedPreconditionError(
         absl::StrCat("training.device ", cfg.training.device, ": this build trains on the CPU only so far")));
@@ -85,6 +88,7 @@ void RegisterTrainCommands(CLI::App& app, int* exit_code) {
   train->add_option("--resume", opt->resume, "auto (newest valid checkpoint in the run folder) or a checkpoint path");
   train->add_option("--device", opt->device, "cpu or cuda:N (overrides training.device)");
   train->add_option("--threads", opt->threads, "LibTorch threads (default: config threads, else every core)");
+  train->add_option("--max-steps", opt->max_steps, "Override training.max_steps (0 = no step limit)")->check(CLI::NonNegativeNumber);
   train->callback([opt, exit_code] { *exit_code = RunTrain(*opt); });
 }
 

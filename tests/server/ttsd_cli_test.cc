@@ -150,14 +150,7 @@ std::map<int64_t, std::string> LoggedLosses(const std::string& metrics_path) {
 // Exact resume through the real binary: a run stopped by SIGTERM and resumed with --resume auto logs
 // the same losses at every step as a run that was never stopped.
 TEST_F(TtsdCliTest, TrainStopsOnSigtermAndResumesBitIdentically) {
-  std::vector<testing::DatasetWav> wavs;
-  std::string meta;
-  const char* sources[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav", "espeak-a.wav"};
-  for (int i = 0; i < 12; ++i) {
-    wavs.push_back({"u" + std::to_string(i), sources[i % 4]});
-    meta += "u" + std::to_string(i) + "|" + (i % 2 ? "The quick brown fox." : "A quiet garden.") + "\n";
-  }
-  testing::MakeDataset(tmp_.Join("train-data"), wavs, meta);
+  testing::MakeSmallCorpus(tmp_.Join("train-data"), 12);
   std::string cfg = testing::WriteConfig(
       tmp_.path(), "data:\n  path: train-data\n  cache_dir: cache\n  validation:\n    count: 2\nbatch:\n  size: 1\n"
                    "model:\n  preset: tiny\ntraining:\n  max_steps: 80\n  warmup_steps: 20\n  log_interval: 1\n"

@@ -37,6 +37,20 @@ void MakeDataset(const std::string& dir, const std::vector<DatasetWav>& wavs, co
   WriteTextFile((fs::path(dir) / "metadata.csv").string(), metadata);
 }
 
+void MakeSmallCorpus(const std::string& dir, int n) {
+  static const char* kSources[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav", "espeak-a.wav"};
+  static const char* kTexts[] = {"The quick brown fox.", "Seven heavy boxes.", "A quiet garden.",
+                                 "Hello world, this is a test."};
+  std::vector<DatasetWav> wavs;
+  std::string meta;
+  for (int i = 0; i < n; ++i) {
+    std::string id = "u" + std::to_string(i);
+    wavs.push_back({id, kSources[i % 4]});
+    meta += id + "|" + kTexts[i % 4] + "\n";
+  }
+  MakeDataset(dir, wavs, meta);
+}
+
 std::string WriteConfig(const std::string& dir, const std::string& yaml) {
   std::string path = (fs::path(dir) / "config.yaml").string();
   WriteTextFile(path, yaml);

@@ -34,6 +34,9 @@ struct DatasetWav {
 };
 void MakeDataset(const std::string& dir, const std::vector<DatasetWav>& wavs, const std::string& metadata);
 
+// `n` utterances (ids u0..u<n-1>) cycling over the four test WAVs with their real transcripts.
+void MakeSmallCorpus(const std::string& dir, int n);
+
 // A config YAML for `dataset_dir` with extra top-level YAML appended (characters mode unless
 // `extra` sets text).
 std::string WriteConfig(const std::string& dir, const std::string& yaml);

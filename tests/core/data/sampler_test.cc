@@ -68,16 +68,7 @@ TEST(BucketSamplerTest, UnshuffledIsStableAcrossEpochs) {
 class LoaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<testing::DatasetWav> wavs;
-    std::string meta;
-    const char* sources[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav", "espeak-a.wav"};
-    const char* texts[] = {"The quick brown fox.", "Seven heavy boxes.", "A quiet garden.", "Hello world, this is a test."};
-    for (int i = 0; i < 12; ++i) {
-      std::string id = "u" + std::to_string(i);
-      wavs.push_back({id, sources[i % 4]});
-      meta += id + "|" + texts[i % 4] + "\n";
-    }
-    testing::MakeDataset(tmp_.path(), wavs, meta);
+    testing::MakeSmallCorpus(tmp_.path(), 12);
     auto parsed = ParseConfigYaml("data:\n  path: " + tmp_.path() + "\n  cache_dir: " + tmp_.Join("cache") + "\n  validation:\n    count: 2\ntext:\n  mode: characters\nbatch:\n  size: 3\n  prefetch: 2\n", "t.yaml");
     ASSERT_TRUE(parsed.ok());
     config_ = parsed->config;

@@ -40,17 +40,7 @@ class RecordingSink : public EventSink {
 
 class TrainerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::vector<testing::DatasetWav> wavs;
-    std::string meta;
-    const char* sources[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav", "espeak-a.wav"};
-    const char* texts[] = {"The quick brown fox.", "Seven heavy boxes.", "A quiet garden.", "Hello world, this is a test."};
-    for (int i = 0; i < 12; ++i) {
-      wavs.push_back({"u" + std::to_string(i), sources[i % 4]});
-      meta += "u" + std::to_string(i) + "|" + texts[i % 4] + "\n";
-    }
-    testing::MakeDataset(tmp_.Join("data"), wavs, meta);
-  }
+  void SetUp() override { testing::MakeSmallCorpus(tmp_.Join("data"), 12); }
 
   TrainConfig Config(int64_t max_steps) {
     auto parsed = ParseConfigYaml("seed: 5\ndata:\n  path: " + tmp_.Join("data") + "\n  cache_dir: " + tmp_.Join("cache") +

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Intelligibility of a trained voice: synthesize held-out sentences, transcribe them with pocketsphinx
+# (an offline English recogniser), report the word error rate. The same sentences read by the voice the
+# corpus came from (flite) give the recogniser's own ceiling, side by side.
+#   bash bench/intelligibility.sh CHECKPOINT_OR_RUN_DIR [flite-voice] [sentences-file] [build-dir]
+set -euo pipefail
+ckpt=$1
+voice=${2:-slt}
+sentences=${3:-bench/sentences.txt}
+build=${4:-build}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+i=0
+while IFS= read -r text; do
+  [ -n "$text" ] || continue
+  i=$((i + 1))
+  "$build/server/ttsd" synthesize --checkpoint "$ckpt" --text "$text" --out "$work/ttsd-$i.wav" --threads 1 >/dev/null
+  flite -voice "$voice" -t "$text" -o "$work/ref-$i.wav"
+  for kind in ttsd ref; do
+    sox "$work/$kind-$i.wav" -r 16000 -b 16 -c 1 "$work/$kind-$i-16k.wav"
+    pocketsphinx_continuous -infile "$work/$kind-$i-16k.wav" 2>/dev/null | tr -d '\n' > "$work/$kind-$i.txt"
+  done
+  printf '%s\n' "$text" > "$work/text-$i.txt"
+done < "$sentences"
+python3 - "$work" "$i" <<'PY'
+import re, sys
+work, n = sys.argv[1], int(sys.argv[2])
+def words(s): return re.sub(r"[^a-z' ]", " ", s.lower()).split()
+def edits(a, b):
+    d = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, d[0] = d[0], i
+        for j, y in enumerate(b, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
+    return d[len(b)]
+totals = {"ttsd": [0, 0], "ref": [0, 0]}
+for i in range(1, n + 1):
+    ref = words(open(f"{work}/text-{i}.txt").read())
+    for kind in totals:
+        hyp = words(open(f"{work}/{kind}-{i}.txt").read())
+        totals[kind][0] += edits(ref, hyp)
+        totals[kind][1] += len(ref)
+    print(f"{' '.join(ref)}\n   ttsd: {open(f'{work}/ttsd-{i}.txt').read().strip()}")
+for kind, (e, w) in totals.items():
+    label = "ttsd voice" if kind == "ttsd" else "flite (corpus voice, ceiling)"
+    print(f"WER {label}: {e}/{w} = {100.0 * e / w:.1f}%")
+PY
