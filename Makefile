@@ -45,8 +45,8 @@ demo: build corpus
 	$(TTSD) train --config examples/quickstart.yaml --output-dir runs/demo --max-steps $(DEMO_STEPS) --resume auto
 	$(TTSD) synthesize --checkpoint runs/demo --text "The quiet garden was bright this morning." --out samples/demo/synthesized.wav
 	@echo "== demo done: corpus in $(CORPUS)/, run in runs/demo/ (checkpoints/, train.log, metrics.jsonl),"
-	@echo "   audio in samples/demo/. A full run (ttsd train --config examples/quickstart.yaml, 3000 steps,"
-	@echo "   about an hour on 2 cores) makes the voice intelligible."
+	@echo "   audio in samples/demo/. A longer run (ttsd train --config examples/quickstart.yaml; best at ~1400"
+	@echo "   steps, ~30 min on 2 cores) makes many words recognisable; see bench/BENCHMARKS.md."
 
 bench: build corpus
 	bash bench/features.sh examples/quickstart.yaml
