@@ -19,6 +19,8 @@ PACKAGES=(
   espeak-ng flite sox pocketsphinx pocketsphinx-en-us
   # Python side: torchaudio golden values and the reference benchmark, example gRPC client
   python3 python3-numpy python3-torchaudio python3-grpcio
+  # the authors' Glow-TTS alignment search (Cython), for bench/train_step_vs_reference.sh
+  cython3 python3-dev jq
 )
 
 missing=()

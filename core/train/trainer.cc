@@ -1,5 +1,7 @@
 #include "core/train/trainer.h"
 
+#include "core/train/gradients.h"
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -112,7 +114,7 @@ Losses Run::Step(const Batch& b, double* grad_norm, bool* finite) {
   auto out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
   auto l = model_->Losses(out);
   auto loss = l.mle + l.duration;
-  optimizer_->zero_grad();
+  ClearGradients(*optimizer_);
   loss.backward();
   double max_norm = cfg_.training.grad_clip > 0 ? cfg_.training.grad_clip : std::numeric_limits<double>::infinity();
   *grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
@@ -123,7 +125,7 @@ Losses Run::Step(const Batch& b, double* grad_norm, bool* finite) {
     for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer_->step();
   } else {
-    optimizer_->zero_grad();  // skip the update; the bad batch leaves no trace
+    ClearGradients(*optimizer_);  // skip the update; the bad batch leaves no trace
   }
   return r;
 }

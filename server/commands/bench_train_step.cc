@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/models/glow_tts/glow_tts.h"
+#include "core/train/gradients.h"
 #include "core/train/trainer.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
@@ -45,7 +46,7 @@ int RunTrainStep(const TrainStepOptions& opt) {
   model->train();
   auto step = [&] {
     auto l = model->Losses(model->forward(ids, id_lengths, mels, mel_lengths, speakers));
-    optimizer.zero_grad();
+    core::ClearGradients(optimizer);
     (l.mle + l.duration).backward();
     torch::nn::utils::clip_grad_norm_(model->parameters(), 5.0);
     optimizer.step();

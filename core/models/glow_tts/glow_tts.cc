@@ -38,7 +38,7 @@ DurationPredictorImpl::DurationPredictorImpl(int64_t in_channels, int64_t filter
   if (gin_channels > 0) {
     cond = register_module("cond", torch::nn::Conv1d(torch::nn::Conv1dOptions(gin_channels, in_channels, 1)));
   }
-  drop = register_module("drop", torch::nn::Dropout(dropout));
+  drop = register_module("drop", Dropout(dropout));
 }
 
 torch::Tensor DurationPredictorImpl::forward(const torch::Tensor& x_in, const torch::Tensor& mask,
@@ -71,7 +71,7 @@ TextEncoderImpl::TextEncoderImpl(const ModelConfig& c, int64_t n_symbols, int64_
   register_module("norm1", norm1);
   register_module("ffn", ffn);
   register_module("norm2", norm2);
-  drop = register_module("drop", torch::nn::Dropout(c.p_dropout));
+  drop = register_module("drop", Dropout(c.p_dropout));
   proj_mean = register_module("proj_mean", torch::nn::Conv1d(torch::nn::Conv1dOptions(hidden, out_channels, 1)));
   duration = register_module("duration", DurationPredictor(hidden, c.filter_channels_dp, 3, c.p_dropout, gin_channels));
 }

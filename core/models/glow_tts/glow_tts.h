@@ -18,7 +18,7 @@ struct DurationPredictorImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& g);
   torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, proj{nullptr}, cond{nullptr};
   ChannelNorm norm1{nullptr}, norm2{nullptr};
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
 };
 TORCH_MODULE(DurationPredictor);
 
@@ -36,7 +36,7 @@ struct TextEncoderImpl : torch::nn::Module {
   torch::nn::Embedding emb{nullptr};
   ConvReluNorm prenet{nullptr};
   torch::nn::ModuleList attention, norm1, ffn, norm2;
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
   torch::nn::Conv1d proj_mean{nullptr};
   DurationPredictor duration{nullptr};
 };

@@ -5,33 +5,21 @@
 namespace F = torch::nn::functional;
 
 namespace ttsd::core::models {
-namespace {
-
-// The embeddings for distances -(L-1) .. (L-1): the learned window, zero-padded beyond it.
-torch::Tensor EmbeddingsForLength(const torch::Tensor& rel, int64_t window, int64_t length) {
-  int64_t pad = std::max<int64_t>(length - (window + 1), 0);
-  int64_t start = std::max<int64_t>((window + 1) - length, 0);
-  auto padded = pad > 0 ? F::pad(rel, F::PadFuncOptions({0, 0, pad, pad})) : rel;
-  return padded.narrow(0, start, 2 * length - 1);
+// Only the 2w+1 distances inside the window have embeddings, so logits are computed for those alone
+// ([L, 2w+1] per query, not [L, 2L-1] against zero-padded embeddings as in the paper's code) and
+// moved to their diagonals with the skewing trick on a band: pad each row to S+1 = L+2w+1, flatten,
+// and read the buffer back with rows of S, which shifts row i right by i.
+torch::Tensor BandToAbsolute(const torch::Tensor& x) {
+  const int64_t b = x.size(0), h = x.size(1), l = x.size(2), r = x.size(3), w = (r - 1) / 2, s = l + r - 1;
+  auto y = F::pad(x, F::PadFuncOptions({0, s + 1 - r})).reshape({b, h, l * (s + 1)});
+  return y.narrow(2, 0, l * s).reshape({b, h, l, s}).narrow(3, w, l);
 }
 
-}  // namespace
-
-// Skewing trick: pad one column, flatten, pad, reshape, and the diagonals line up by absolute index.
-torch::Tensor RelativeToAbsolute(const torch::Tensor& x) {
-  const int64_t b = x.size(0), h = x.size(1), l = x.size(2);
-  auto y = F::pad(x, F::PadFuncOptions({0, 1}));
-  y = y.reshape({b, h, l * 2 * l});
-  y = F::pad(y, F::PadFuncOptions({0, l - 1}));
-  return y.reshape({b, h, l + 1, 2 * l - 1}).narrow(2, 0, l).narrow(3, l - 1, l);
-}
-
-torch::Tensor AbsoluteToRelative(const torch::Tensor& x) {
-  const int64_t b = x.size(0), h = x.size(1), l = x.size(2);
-  auto y = F::pad(x, F::PadFuncOptions({0, l - 1}));
-  y = y.reshape({b, h, l * l + l * (l - 1)});
-  y = F::pad(y, F::PadFuncOptions({l, 0}));
-  return y.reshape({b, h, l, 2 * l}).narrow(3, 1, 2 * l - 1);
+torch::Tensor AbsoluteToBand(const torch::Tensor& x, int64_t window) {
+  const int64_t b = x.size(0), h = x.size(1), l = x.size(2), r = 2 * window + 1, s = l + r - 1;
+  auto y = F::pad(x, F::PadFuncOptions({window, window})).reshape({b, h, l * s});
+  y = F::pad(y, F::PadFuncOptions({0, l}));
+  return y.reshape({b, h, l, s + 1}).narrow(3, 0, r);
 }
 
 RelativeAttentionImpl::RelativeAttentionImpl(int64_t channels, int64_t heads, int64_t window, double dropout)
@@ -43,7 +31,7 @@ RelativeAttentionImpl::RelativeAttentionImpl(int64_t channels, int64_t heads, in
   k = conv("k");
   v = conv("v");
   o = conv("o");
-  drop = register_module("drop", torch::nn::Dropout(dropout));
+  drop = register_module("drop", Dropout(dropout));
   double std = std::pow(static_cast<double>(head_dim), -0.5);
   rel_k = register_parameter("rel_k", torch::randn({2 * window + 1, head_dim}) * std);
   rel_v = register_parameter("rel_v", torch::randn({2 * window + 1, head_dim}) * std);
@@ -61,14 +49,12 @@ torch::Tensor RelativeAttentionImpl::forward(const torch::Tensor& x, const torch
   auto value = split(v(x));
 
   auto scores = torch::matmul(query, key.transpose(-2, -1));  // [B, H, T, T]
-  auto rk = EmbeddingsForLength(rel_k, window_size, t);       // [2T-1, D]
-  scores = scores + RelativeToAbsolute(torch::matmul(query, rk.t()));
+  scores = scores + BandToAbsolute(torch::matmul(query, rel_k.t()));
   auto pair_mask = mask.unsqueeze(2) * mask.unsqueeze(3);     // [B, 1, T, T]
   scores = scores.masked_fill(pair_mask == 0, -1e4);
   auto weights = drop(torch::softmax(scores, -1));
   auto out = torch::matmul(weights, value);
-  auto rv = EmbeddingsForLength(rel_v, window_size, t);
-  out = out + torch::matmul(AbsoluteToRelative(weights), rv);
+  out = out + torch::matmul(AbsoluteToBand(weights, window_size), rel_v);
   out = out.transpose(2, 3).contiguous().view({b, c, t});
   return o(out);
 }

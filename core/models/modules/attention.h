@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "core/models/modules/dropout.h"
+
 namespace ttsd::core::models {
 
 struct RelativeAttentionImpl : torch::nn::Module {
@@ -14,14 +16,14 @@ struct RelativeAttentionImpl : torch::nn::Module {
 
   int64_t n_heads, head_dim, window_size;
   torch::nn::Conv1d q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
   torch::Tensor rel_k, rel_v;  // [2 * window_size + 1, head_dim]
 };
 TORCH_MODULE(RelativeAttention);
 
-// Exposed for tests: [B, H, L, 2L-1] logits indexed by relative distance -> [B, H, L, L] by absolute
-// key position, and the inverse.
-torch::Tensor RelativeToAbsolute(const torch::Tensor& x);
-torch::Tensor AbsoluteToRelative(const torch::Tensor& x);
+// Exposed for tests. BandToAbsolute: [B, H, L, 2w+1] values by relative distance -w..w -> [B, H, L, L]
+// by absolute key position, zero outside the window. AbsoluteToBand: the inverse, reading the band.
+torch::Tensor BandToAbsolute(const torch::Tensor& x);
+torch::Tensor AbsoluteToBand(const torch::Tensor& x, int64_t window);
 
 }  // namespace ttsd::core::models

@@ -59,10 +59,11 @@ AffineCouplingImpl::AffineCouplingImpl(int64_t channels, int64_t hidden, int64_t
 FlowOutput AffineCouplingImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& g,
                                        bool reverse) {
   const int64_t half = x.size(1) / 2;
-  auto x0 = x.narrow(1, 0, half), x1 = x.narrow(1, half, half);
+  auto halves = x.split(half, 1);  // split, not narrow: see WaveNetImpl::forward
+  const auto &x0 = halves[0], &x1 = halves[1];
   auto h = wn(start(x0) * mask, mask, g);
-  auto out = end(h);
-  auto m = out.narrow(1, 0, half), logs = out.narrow(1, half, half);
+  auto out = end(h).split(half, 1);
+  const auto &m = out[0], &logs = out[1];
   if (reverse) {
     auto z1 = (x1 - m) * torch::exp(-logs) * mask;
     return {torch::cat({x0, z1}, 1), torch::Tensor()};

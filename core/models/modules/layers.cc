@@ -27,7 +27,7 @@ torch::nn::Conv1d SameConv(int64_t in, int64_t out, int64_t kernel, int64_t dila
 FeedForwardImpl::FeedForwardImpl(int64_t channels, int64_t filter_channels, int64_t kernel, double dropout) {
   conv1 = register_module("conv1", SameConv(channels, filter_channels, kernel));
   conv2 = register_module("conv2", SameConv(filter_channels, channels, kernel));
-  drop = register_module("drop", torch::nn::Dropout(dropout));
+  drop = register_module("drop", Dropout(dropout));
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
@@ -47,7 +47,7 @@ ConvReluNormImpl::ConvReluNormImpl(int64_t channels, int64_t kernel, int64_t lay
   torch::NoGradGuard no_grad;
   proj->weight.zero_();
   proj->bias.zero_();
-  drop = register_module("drop", torch::nn::Dropout(dropout));
+  drop = register_module("drop", Dropout(dropout));
 }
 
 torch::Tensor ConvReluNormImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {

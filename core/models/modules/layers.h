@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "core/models/modules/dropout.h"
+
 namespace ttsd::core::models {
 
 // LayerNorm over the channel axis of a [B, C, T] tensor.
@@ -26,7 +28,7 @@ struct FeedForwardImpl : torch::nn::Module {
   FeedForwardImpl(int64_t channels, int64_t filter_channels, int64_t kernel, double dropout);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
   torch::nn::Conv1d conv1{nullptr}, conv2{nullptr};
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -37,7 +39,7 @@ struct ConvReluNormImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
   torch::nn::ModuleList convs, norms;
   torch::nn::Conv1d proj{nullptr};
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
 };
 TORCH_MODULE(ConvReluNorm);
 

@@ -19,27 +19,30 @@ WaveNetImpl::WaveNetImpl(int64_t hidden_, int64_t kernel, int64_t dilation_rate,
   if (gin_channels > 0) {
     cond = register_module("cond", torch::nn::Conv1d(torch::nn::Conv1dOptions(gin_channels, 2 * hidden * layers, 1)));
   }
-  drop = register_module("drop", torch::nn::Dropout(dropout));
+  drop = register_module("drop", Dropout(dropout));
 }
 
 torch::Tensor WaveNetImpl::forward(const torch::Tensor& x_in, const torch::Tensor& mask, const torch::Tensor& g) {
+  // split() rather than narrow(): the backward of a split is one cat, the backward of each narrow is a
+  // zero-filled full-size tensor plus an add, which cost ~15% of a base training step.
   auto x = x_in;
-  auto output = torch::zeros_like(x);
-  torch::Tensor gc;
-  if (g.defined() && cond) gc = cond(g);
+  torch::Tensor output;
+  std::vector<torch::Tensor> gc;  // per-layer slices of the speaker condition
+  if (g.defined() && cond) gc = cond(g).split(2 * hidden, 1);
   const int64_t layers = static_cast<int64_t>(in_layers->size());
   for (int64_t i = 0; i < layers; ++i) {
     auto h = in_layers[i]->as<torch::nn::Conv1d>()->forward(x);
-    if (gc.defined()) h = h + gc.narrow(1, i * 2 * hidden, 2 * hidden);
-    auto acts = torch::tanh(h.narrow(1, 0, hidden)) * torch::sigmoid(h.narrow(1, hidden, hidden));
-    acts = drop(acts);
+    if (!gc.empty()) h = h + gc[i];
+    auto gate = h.split(hidden, 1);
+    auto acts = drop(torch::tanh(gate[0]) * torch::sigmoid(gate[1]));
     auto rs = res_skip_layers[i]->as<torch::nn::Conv1d>()->forward(acts);
+    torch::Tensor skip = rs;
     if (i + 1 < layers) {
-      x = (x + rs.narrow(1, 0, hidden)) * mask;
-      output = output + rs.narrow(1, hidden, hidden);
-    } else {
-      output = output + rs;
+      auto parts = rs.split(hidden, 1);
+      x = (x + parts[0]) * mask;
+      skip = parts[1];
     }
+    output = output.defined() ? output + skip : skip;
   }
   return output * mask;
 }

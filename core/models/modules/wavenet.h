@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "core/models/modules/dropout.h"
+
 namespace ttsd::core::models {
 
 struct WaveNetImpl : torch::nn::Module {
@@ -15,7 +17,7 @@ struct WaveNetImpl : torch::nn::Module {
   int64_t hidden;
   torch::nn::ModuleList in_layers, res_skip_layers;
   torch::nn::Conv1d cond{nullptr};  // g -> 2 * hidden * layers, when gin_channels > 0
-  torch::nn::Dropout drop{nullptr};
+  Dropout drop{nullptr};
 };
 TORCH_MODULE(WaveNet);
 

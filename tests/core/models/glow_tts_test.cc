@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 
 #include "core/config/train_config.h"
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/models/modules/attention.h"
+#include "core/models/modules/dropout.h"
 #include "core/models/monotonic_align.h"
 
 namespace ttsd::core::models {
@@ -16,24 +18,83 @@ ModelConfig Tiny() {
   return c;
 }
 
-TEST(RelativeAttentionTest, SkewMatchesBruteForce) {
+TEST(RelativeAttentionTest, BandSkewMatchesBruteForce) {
   torch::manual_seed(0);
-  const int64_t l = 5;
-  auto rel = torch::randn({2, 3, l, 2 * l - 1});
-  auto abs = RelativeToAbsolute(rel);
-  ASSERT_EQ(abs.sizes(), (std::vector<int64_t>{2, 3, l, l}));
-  for (int64_t i = 0; i < l; ++i) {
-    for (int64_t j = 0; j < l; ++j) {
-      // Key j seen from query i is at relative distance j - i, stored at index (j - i) + (l - 1).
-      EXPECT_FLOAT_EQ(abs[1][2][i][j].item<float>(), rel[1][2][i][j - i + l - 1].item<float>());
+  for (int64_t l : {1, 2, 5, 9}) {  // shorter and longer than the window
+    const int64_t w = 3, r = 2 * w + 1;
+    auto band = torch::randn({2, 3, l, r});
+    auto abs = BandToAbsolute(band);
+    ASSERT_EQ(abs.sizes(), (std::vector<int64_t>{2, 3, l, l}));
+    auto full = torch::randn({2, 3, l, l});
+    auto back = AbsoluteToBand(full, w);
+    ASSERT_EQ(back.sizes(), (std::vector<int64_t>{2, 3, l, r}));
+    for (int64_t i = 0; i < l; ++i) {
+      for (int64_t j = 0; j < l; ++j) {
+        // Key j seen from query i is at distance j - i, stored at band index (j - i) + w.
+        bool inside = std::abs(j - i) <= w;
+        EXPECT_FLOAT_EQ(abs[1][2][i][j].item<float>(), inside ? band[1][2][i][j - i + w].item<float>() : 0.0f);
+      }
+      for (int64_t c = 0; c < r; ++c) {
+        int64_t j = i + c - w;
+        EXPECT_FLOAT_EQ(back[0][1][i][c].item<float>(), j >= 0 && j < l ? full[0][1][i][j].item<float>() : 0.0f);
+      }
     }
   }
-  auto back = AbsoluteToRelative(abs);
-  for (int64_t i = 0; i < l; ++i) {
-    for (int64_t j = 0; j < l; ++j) {
-      EXPECT_FLOAT_EQ(back[0][1][i][j - i + l - 1].item<float>(), abs[0][1][i][j].item<float>());
+}
+
+TEST(HashDropoutTest, DropsAtTheRateScalesTheRestAndFollowsTheGenerator) {
+  auto x = torch::ones({64, 32, 100});
+  torch::manual_seed(7);
+  auto y = HashDropout(x, 0.1, /*training=*/true);
+  double dropped = (y == 0).to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(dropped, 0.1, 0.005);
+  EXPECT_NEAR(y.mean().item<double>(), 1.0, 0.01);                     // 1 / (1 - p) keeps the mean
+  EXPECT_FLOAT_EQ(y.max().item<float>(), static_cast<float>(65536.0 / (65536 - 6554)));
+  torch::manual_seed(7);
+  EXPECT_TRUE(torch::equal(HashDropout(x, 0.1, true), y));             // a function of the generator state
+  EXPECT_FALSE(torch::equal(HashDropout(x, 0.1, true), y));            // which it advances
+  EXPECT_TRUE(torch::equal(HashDropout(x, 0.1, /*training=*/false), x));
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  torch::manual_seed(7);
+  EXPECT_TRUE(torch::equal(HashDropout(x, 0.1, true), y));             // whatever the thread count
+  at::set_num_threads(threads);
+}
+
+// The attention of Shaw et al. written out element by element: logits q.k + q.rel_k[j - i] inside the
+// window, masked keys excluded, values v + rel_v[j - i].
+TEST(RelativeAttentionTest, MatchesDefinition) {
+  torch::manual_seed(1);
+  const int64_t c = 4, heads = 2, d = 2, w = 1, t = 5;
+  RelativeAttention attn(c, heads, w, /*dropout=*/0.0);
+  attn->eval();
+  auto x = torch::randn({1, c, t});
+  auto mask = torch::ones({1, 1, t});
+  mask[0][0][t - 1] = 0;  // one padded frame
+  torch::NoGradGuard no_grad;
+  auto got = attn->forward(x, mask);
+  auto q = attn->q(x)[0] / std::sqrt(static_cast<double>(d)), k = attn->k(x)[0], v = attn->v(x)[0];
+  auto mixed = torch::zeros({c, t});
+  for (int64_t h = 0; h < heads; ++h) {
+    auto qh = q.narrow(0, h * d, d), kh = k.narrow(0, h * d, d), vh = v.narrow(0, h * d, d);
+    for (int64_t i = 0; i < t; ++i) {
+      auto logits = torch::full({t}, -1e4);
+      for (int64_t j = 0; j < t; ++j) {
+        if (mask[0][0][i].item<float>() == 0 || mask[0][0][j].item<float>() == 0) continue;
+        auto key = kh.select(1, j);
+        if (std::abs(j - i) <= w) key = key + attn->rel_k[j - i + w];
+        logits[j] = (qh.select(1, i) * key).sum();
+      }
+      auto p = torch::softmax(logits, 0);
+      for (int64_t j = 0; j < t; ++j) {
+        auto value = vh.select(1, j);
+        if (std::abs(j - i) <= w) value = value + attn->rel_v[j - i + w];
+        mixed.narrow(0, h * d, d).select(1, i) += p[j] * value;
+      }
     }
   }
+  auto want = attn->o(mixed.unsqueeze(0));
+  EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5)) << got << want;
 }
 
 // The best monotonic alignment by enumerating every path of a small problem.
