@@ -6,13 +6,31 @@
 //   ttsd text symbols|phonemize --config FILE
 //   ttsd audio mel|griffin-lim ...
 //   ttsd bench features --config FILE
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include "core/common/logging.h"
 
 #include "server/commands/commands.h"
 
+namespace {
+
+// LibTorch's OpenMP threads (libgomp) spin between parallel regions by default. On a 2-core machine
+// that spinning takes cycles from the thread doing the work: training steps measured 5-10% slower
+// (bench/BENCHMARKS.md). libgomp reads OMP_WAIT_POLICY when it loads, before main, so ttsd executes
+// itself again, once, with PASSIVE, unless the user chose a policy.
+void PreferPassiveOpenMpWaits(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: go on with libgomp's default
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  PreferPassiveOpenMpWaits(argv);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   CLI::App app{"ttsd - trains and fine-tunes text-to-speech voices"};
   app.require_subcommand(1);

@@ -166,16 +166,19 @@ GlowTtsForward GlowTtsImpl::forward(const torch::Tensor& ids, const torch::Tenso
     torch::NoGradGuard no_grad;
     auto mean = enc.mean;                                                    // [B, C, Tx]
     auto lp_const = -0.5 * kLog2Pi * n_mels;
-    auto lp_zz = torch::matmul(torch::ones_like(mean).transpose(1, 2), -0.5 * dec.z * dec.z);  // [B, Tx, Ty]
-    auto lp_mz = torch::matmul(mean.transpose(1, 2), dec.z);
-    auto lp_mm = (-0.5 * mean * mean).sum(1).unsqueeze(-1);
+    auto lp_zz = (-0.5 * dec.z * dec.z).sum(1).unsqueeze(1);              // [B, 1, Ty]
+    auto lp_mz = torch::matmul(mean.transpose(1, 2), dec.z);              // [B, Tx, Ty]
+    auto lp_mm = (-0.5 * mean * mean).sum(1).unsqueeze(-1);               // [B, Tx, 1]
     auto log_p = lp_const + lp_zz + lp_mz + lp_mm;
     out.alignment = MonotonicAlignmentSearch(log_p, id_lengths, mel_lengths);
   }
   out.z = dec.z;
   out.logdet = dec.logdet;
   out.z_mask = y_mask;
-  out.z_mean = torch::matmul(enc.mean, out.alignment);  // [B, C, Ty]
+  // Each frame takes the mean of the one token the path gives it: a gather, not a [C, Tx] x [Tx, Ty]
+  // product with a 0/1 matrix (same values, a fraction of the work forward and backward).
+  auto token_of_frame = out.alignment.argmax(1).unsqueeze(1).expand({-1, enc.mean.size(1), -1});  // [B, C, Ty]
+  out.z_mean = enc.mean.gather(2, token_of_frame) * y_mask;
   out.logw = enc.logw;
   out.logw_target = torch::log(1e-8 + out.alignment.sum(2)).unsqueeze(1) * enc.mask;
   out.x_mask = enc.mask;
