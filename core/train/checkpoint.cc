@@ -43,11 +43,18 @@ void WriteMeta(torch::serialize::OutputArchive& a, const CheckpointMeta& m) {
   WriteString(a, "config_yaml", m.config_yaml);
   WriteString(a, "symbols_json", m.symbols_json);
   WriteString(a, "speakers_json", m.speakers_json);
+  WriteDouble(a, "loss_scale", m.state.loss_scale);
+  WriteInt(a, "loss_scale_good_steps", m.state.loss_scale_good_steps);
+  WriteString(a, "device", m.device);
   // The CPU generator drives dropout and the prior noise: saving it makes a resumed run bit-identical.
+  // On CUDA, dropout draws from that device's generator, saved as well.
   a.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
+  torch::Device device(m.device);
+  if (device.is_cuda()) a.write("rng_cuda", at::globalContext().defaultGenerator(device).get_state());
 }
 
-absl::StatusOr<CheckpointMeta> ReadMetaFrom(torch::serialize::InputArchive& a, bool restore_rng) {
+absl::StatusOr<CheckpointMeta> ReadMetaFrom(torch::serialize::InputArchive& a, bool restore_rng,
+                                            const torch::Device& restore_rng_device = torch::kCPU) {
   CheckpointMeta m;
   auto get = [&](const char* key) -> c10::IValue {
     c10::IValue out;
@@ -69,11 +76,21 @@ absl::StatusOr<CheckpointMeta> ReadMetaFrom(torch::serialize::InputArchive& a, b
   m.config_yaml = get("config_yaml").toStringRef();
   m.symbols_json = get("symbols_json").toStringRef();
   m.speakers_json = get("speakers_json").toStringRef();
+  // Added after format 1 was first written: absent from the oldest checkpoints.
+  c10::IValue v;
+  if (a.try_read("loss_scale", v)) m.state.loss_scale = v.toDouble();
+  if (a.try_read("loss_scale_good_steps", v)) m.state.loss_scale_good_steps = v.toInt();
+  if (a.try_read("device", v)) m.device = v.toStringRef();
   if (restore_rng) {
     torch::Tensor rng;
     a.read("rng_cpu", rng);
     at::Generator gen = at::detail::getDefaultCPUGenerator();
-    gen.set_state(rng);
+    gen.set_state(rng.cpu());
+    torch::Tensor rng_cuda;
+    if (restore_rng_device.is_cuda() && a.try_read("rng_cuda", rng_cuda)) {
+      at::Generator cuda_gen = at::globalContext().defaultGenerator(restore_rng_device);
+      cuda_gen.set_state(rng_cuda.cpu());
+    }
   }
   return m;
 }
@@ -172,11 +189,11 @@ absl::StatusOr<std::string> Checkpointer::NewestValid(const std::function<void(c
 }
 
 absl::Status Checkpointer::Load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                                CheckpointMeta* meta) {
+                                CheckpointMeta* meta, const torch::Device& device) {
   TTSD_RETURN_IF_ERROR(VerifyCheckpoint(path));
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, device);
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
@@ -185,7 +202,7 @@ absl::Status Checkpointer::Load(const std::string& path, torch::nn::Module& mode
       archive.read("optimizer", optim_archive);
       optimizer->load(optim_archive);
     }
-    TTSD_ASSIGN_OR_RETURN(*meta, ReadMetaFrom(archive, /*restore_rng=*/optimizer != nullptr));
+    TTSD_ASSIGN_OR_RETURN(*meta, ReadMetaFrom(archive, /*restore_rng=*/optimizer != nullptr, device));
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat(path, ": cannot load (", e.what_without_backtrace(),
                                             "); was it written for a different model size?"));
@@ -197,7 +214,7 @@ absl::StatusOr<CheckpointMeta> Checkpointer::ReadMeta(const std::string& path) {
   TTSD_RETURN_IF_ERROR(VerifyCheckpoint(path));
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, torch::Device(torch::kCPU));
     return ReadMetaFrom(archive, /*restore_rng=*/false);
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat(path, ": cannot read (", e.what_without_backtrace(), ")"));

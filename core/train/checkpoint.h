@@ -27,6 +27,8 @@ struct TrainingState {
   double best_metric = std::numeric_limits<double>::infinity();
   int64_t best_step = -1;
   int64_t nonfinite_in_row = 0;
+  double loss_scale = 65536.0;      // fp16 dynamic loss scaling (precision.h)
+  int64_t loss_scale_good_steps = 0;
 };
 
 struct CheckpointMeta {
@@ -34,6 +36,7 @@ struct CheckpointMeta {
   std::string config_yaml;   // resolved config
   std::string symbols_json;  // SymbolTable::ToJson
   std::string speakers_json; // ["name", ...] in id order
+  std::string device = "cpu"; // where it was trained; a CUDA run also saves that device's generator
   int64_t format_version = kCheckpointFormatVersion;
 };
 
@@ -53,9 +56,11 @@ class Checkpointer {
   absl::StatusOr<CheckpointInfo> Save(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
                                       const CheckpointMeta& meta, bool is_best);
 
-  // Loads `path` after verifying its sidecar. The model and optimizer must have the checkpoint's shape.
+  // Loads `path` after verifying its sidecar, its tensors onto `device` (where `model` lives). The model
+  // and optimizer must have the checkpoint's shape. With an optimizer (a resume) the generators are
+  // restored too.
   static absl::Status Load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                           CheckpointMeta* meta);
+                           CheckpointMeta* meta, const torch::Device& device = torch::kCPU);
   // Only the metadata (config, symbols, state); verifies the sidecar too.
   static absl::StatusOr<CheckpointMeta> ReadMeta(const std::string& path);
 

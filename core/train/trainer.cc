@@ -15,6 +15,7 @@
 #include "core/data/loader.h"
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/train/checkpoint.h"
+#include "core/train/precision.h"
 
 namespace ttsd::core::train {
 namespace fs = std::filesystem;
@@ -33,21 +34,43 @@ struct Losses {
   double total() const { return mle + duration; }
 };
 
+// What became of one optimizer step.
+enum class StepOutcome {
+  kApplied,
+  kNonFinite,  // the loss or a gradient was NaN/inf: no update, counted towards max_nonfinite_steps
+  kOverflow,   // fp16 only: the scaled gradients overflowed; no update, the loss scale halves
+};
+
+// The batch on the training device.
+Batch OnDevice(const Batch& b, const torch::Device& device) {
+  if (device.is_cpu()) return b;
+  Batch d = b;
+  d.ids = b.ids.to(device);
+  d.id_lengths = b.id_lengths.to(device);
+  d.mels = b.mels.to(device);
+  d.mel_lengths = b.mel_lengths.to(device);
+  d.speakers = b.speakers.to(device);
+  return d;
+}
+
 // Everything one run holds; Train() wires it together and runs the loop.
 class Run {
  public:
-  Run(const TrainerOptions& o, PreparedDataset ds, std::string symbols_json)
+  Run(const TrainerOptions& o, PreparedDataset ds, std::string symbols_json, torch::Device device)
       : o_(o),
         cfg_(o.config),
         ds_(std::move(ds)),
         symbols_json_(std::move(symbols_json)),
-        checkpointer_((fs::path(o.output_dir) / "checkpoints").string(), cfg_.checkpoint) {}
+        device_(device),
+        checkpointer_((fs::path(o.output_dir) / "checkpoints").string(), cfg_.checkpoint) {
+    scaler_.enabled = cfg_.training.precision == "fp16";
+  }
 
   absl::StatusOr<TrainResult> Execute(int64_t n_symbols);
 
  private:
   absl::Status Resume();
-  Losses Step(const Batch& batch, double* grad_norm, bool* finite);
+  Losses Step(const Batch& batch, double* grad_norm, StepOutcome* outcome);
   Losses Validate();
   absl::Status SaveCheckpoint(bool is_best);
   CheckpointMeta Meta() const;
@@ -57,6 +80,8 @@ class Run {
   const TrainConfig& cfg_;
   PreparedDataset ds_;
   std::string symbols_json_;
+  torch::Device device_;
+  LossScaler scaler_;
   Checkpointer checkpointer_;
   models::GlowTts model_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
@@ -71,6 +96,9 @@ CheckpointMeta Run::Meta() const {
   m.config_yaml = EmitConfigYaml(cfg_);
   m.symbols_json = symbols_json_;
   m.speakers_json = nlohmann::json(ds_.speakers).dump();
+  m.device = device_.str();
+  m.state.loss_scale = scaler_.scale;
+  m.state.loss_scale_good_steps = scaler_.good_steps;
   return m;
 }
 
@@ -95,13 +123,15 @@ absl::Status Run::Resume() {
     path = *newest;
   }
   CheckpointMeta meta;
-  TTSD_RETURN_IF_ERROR(Checkpointer::Load(path, *model_, optimizer_.get(), &meta));
+  TTSD_RETURN_IF_ERROR(Checkpointer::Load(path, *model_, optimizer_.get(), &meta, device_));
   if (meta.symbols_json != symbols_json_) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, " was trained with a different symbol table; resume with the config it was made with (its "
               "resolved config is inside the checkpoint)"));
   }
   state_ = meta.state;
+  scaler_.scale = state_.loss_scale;
+  scaler_.good_steps = state_.loss_scale_good_steps;
   o_.sink->OnLog(absl::StrCat("resumed from ", path, " at step ", state_.step, " (epoch ", state_.position.epoch,
                               ", batch ", state_.position.batch, ")"));
   last_saved_step_ = state_.step;
@@ -109,23 +139,31 @@ absl::Status Run::Resume() {
   return absl::OkStatus();
 }
 
-Losses Run::Step(const Batch& b, double* grad_norm, bool* finite) {
+Losses Run::Step(const Batch& batch, double* grad_norm, StepOutcome* outcome) {
   model_->train();
-  auto out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
+  Batch b = OnDevice(batch, device_);
+  models::GlowTtsForward out;
+  {
+    AutocastScope autocast(device_, cfg_.training.precision);
+    out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
+  }
   auto l = model_->Losses(out);
-  auto loss = l.mle + l.duration;
   ClearGradients(*optimizer_);
-  loss.backward();
+  scaler_.Scale(l.mle + l.duration).backward();
+  scaler_.Unscale(model_->parameters());
   double max_norm = cfg_.training.grad_clip > 0 ? cfg_.training.grad_clip : std::numeric_limits<double>::infinity();
   *grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
   Losses r{l.mle.item<double>(), l.duration.item<double>()};
-  *finite = std::isfinite(r.total()) && std::isfinite(*grad_norm);
-  if (*finite) {
+  const bool loss_finite = std::isfinite(r.total()), grads_finite = std::isfinite(*grad_norm);
+  scaler_.Update(grads_finite);
+  if (loss_finite && grads_finite) {
     double lr = LearningRate(cfg_.training, cfg_.model.hidden_channels, state_.step + 1);
     for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer_->step();
+    *outcome = StepOutcome::kApplied;
   } else {
     ClearGradients(*optimizer_);  // skip the update; the bad batch leaves no trace
+    *outcome = loss_finite && scaler_.enabled ? StepOutcome::kOverflow : StepOutcome::kNonFinite;
   }
   return r;
 }
@@ -141,8 +179,13 @@ Losses Run::Validate() {
   for (int n = 0; cfg_.validation.max_batches == 0 || n < cfg_.validation.max_batches; ++n) {
     auto next = loader.Next();
     if (!next.ok() || !next->has_value()) break;
-    const Batch& b = **next;
-    auto l = model_->Losses(model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers));
+    Batch b = OnDevice(**next, device_);
+    models::GlowTtsForward out;
+    {
+      AutocastScope autocast(device_, cfg_.training.precision);
+      out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
+    }
+    auto l = model_->Losses(out);
     double w = static_cast<double>(b.items.size());
     sum.mle += w * l.mle.item<double>();
     sum.duration += w * l.duration.item<double>();
@@ -158,6 +201,7 @@ Losses Run::Validate() {
 absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
   torch::manual_seed(cfg_.seed);
   model_ = models::GlowTts(cfg_.model, n_symbols, cfg_.audio.n_mels, static_cast<int64_t>(ds_.speakers.size()));
+  model_->to(device_);
   const auto& t = cfg_.training;
   optimizer_ = std::make_unique<torch::optim::Adam>(
       model_->parameters(), torch::optim::AdamOptions(LearningRate(t, cfg_.model.hidden_channels, 1))
@@ -167,7 +211,8 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
   int64_t params = 0;
   for (const auto& p : model_->parameters()) params += p.numel();
   o_.sink->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
-                              ds_.speakers.size(), " speaker(s), ", n_symbols, " symbols"));
+                              ds_.speakers.size(), " speaker(s), ", n_symbols, " symbols; ", device_.str(), ", ",
+                              t.precision));
   if (!o_.resume.empty()) {
     TTSD_RETURN_IF_ERROR(Resume());
   } else if (!checkpointer_.List().empty()) {
@@ -190,8 +235,9 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
       const Batch& batch = **next;
       auto t0 = std::chrono::steady_clock::now();
       double grad_norm = 0;
-      bool finite = true;
-      Losses l = Step(batch, &grad_norm, &finite);
+      StepOutcome outcome = StepOutcome::kApplied;
+      Losses l = Step(batch, &grad_norm, &outcome);
+      const bool finite = outcome != StepOutcome::kNonFinite;
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ema_step = ema_step == 0 ? secs : 0.9 * ema_step + 0.1 * secs;
       state_.step++;
@@ -206,6 +252,8 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
         e.values = {{"train/loss", l.total()}, {"train/mle", l.mle}, {"train/duration", l.duration},
                     {"lr", LearningRate(t, cfg_.model.hidden_channels, state_.step)}, {"grad_norm", grad_norm}};
         if (!finite) e.values["skipped_nonfinite"] = static_cast<double>(state_.nonfinite_in_row);
+        if (scaler_.enabled) e.values["loss_scale"] = scaler_.scale;
+        if (outcome == StepOutcome::kOverflow) e.values["skipped_overflow"] = 1;
         e.step_seconds = secs;
         e.frames_per_second = batch.mel_lengths.sum().item<double>() / std::max(secs, 1e-9);
         e.eta_seconds = ema_step * static_cast<double>(total - state_.step);
@@ -261,6 +309,7 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
 
 absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   const TrainConfig& cfg = o.config;
+  TTSD_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(cfg.training.device));  // before any work
   TTSD_RETURN_IF_ERROR(EnsureDirectory(o.output_dir));
   TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "config.yaml").string(), EmitConfigYaml(cfg)));
   TTSD_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::ForConfig(cfg.text));
@@ -273,7 +322,7 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   TTSD_RETURN_IF_ERROR(EnforceDataPolicy(ds, cfg.data));
   o.sink->OnLog(absl::StrCat("data: ", ds.train.size(), " train, ", ds.validation.size(), " validation utterances (",
                              ds.report.cache_hits, " features cached, ", ds.report.cache_misses, " computed)"));
-  Run run(o, std::move(ds), symbols_json);
+  Run run(o, std::move(ds), symbols_json, device);
   return run.Execute(tokenizer->symbols().size());
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/train/console_sink.h"
 #include "core/common/file_util.h"
+#include "core/train/precision.h"
 #include "core/train/trainer.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
@@ -18,10 +19,10 @@ namespace ttsd::server {
 namespace {
 
 std::atomic<bool> g_stop{false};
-volatile sig_atomic_t g_interrupts = 0;
+std::atomic<int> g_interrupts{0};  // lock-free, so safe in a signal handler
 
 void OnSignal(int sig) {
-  if (sig == SIGINT && ++g_interrupts >= 2) _exit(130);
+  if (sig == SIGINT && g_interrupts.fetch_add(1) + 1 >= 2) _exit(130);
   g_stop.store(true);
 }
 
@@ -41,9 +42,14 @@ int RunTrain(const TrainOptions& opt) {
   core::TrainConfig cfg = parsed->config;
   if (!opt.device.empty()) cfg.training.device = opt.device;
   if (opt.max_steps >= 0) cfg.training.max_steps = opt.max_steps;
-  if (cfg.training.device != "cpu") {
-    return ReportError(absl::FailedPreconditionError(
-        absl::StrCat("training.device ", cfg.training.device, ": this build trains on the CPU only so far")));
+  // --device bypassed the config checks: check the pair again, and that the device is really there.
+  if (auto device = core::train::ResolveDevice(cfg.training.device); !device.ok()) {
+    ReportError(device.status());
+    return kExitBadConfig;
+  } else if (device->is_cpu() && cfg.training.precision != "fp32") {
+    ReportError(absl::InvalidArgumentError(absl::StrCat(
+        "training.precision ", cfg.training.precision, " needs a CUDA device; the CPU trains in fp32")));
+    return kExitBadConfig;
   }
   std::string out = !opt.output_dir.empty() ? opt.output_dir : cfg.output_dir;
   if (out.empty()) {

@@ -191,6 +191,19 @@ TEST_F(TtsdCliTest, TrainConfigErrorsComeFirstWithExitTwo) {
   EXPECT_FALSE(std::filesystem::exists(tmp_.Join("out")));  // nothing started
 }
 
+TEST_F(TtsdCliTest, TrainRefusesAMissingDeviceOrHalfPrecisionOnTheCpuBeforeAnyWork) {
+  std::string cfg = testing::WriteConfig(tmp_.path(), "data:\n  path: data\nmodel:\n  preset: tiny\n");
+  Result r = RunTtsd("train --config " + cfg + " --device cuda:99 --output-dir " + tmp_.Join("out"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("device cuda:99"));
+  cfg = testing::WriteConfig(tmp_.path(),
+                             "data:\n  path: data\nmodel:\n  preset: tiny\ntraining:\n  device: cuda:0\n  precision: fp16\n");
+  r = RunTtsd("train --config " + cfg + " --device cpu --output-dir " + tmp_.Join("out"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("training.precision fp16 needs a CUDA device"));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Join("out")));
+}
+
 TEST_F(TtsdCliTest, BenchTrainStepPrintsOneJsonLine) {
   Result r = RunTtsd("bench train-step --config " + Config("model:\n  preset: tiny\n") +
                      " --batch-size 2 --text-length 20 --frames 60 --steps 2 --threads 1");

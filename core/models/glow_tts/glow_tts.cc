@@ -187,10 +187,11 @@ GlowTtsForward GlowTtsImpl::forward(const torch::Tensor& ids, const torch::Tenso
 
 GlowTtsLosses GlowTtsImpl::Losses(const GlowTtsForward& o) const {
   GlowTtsLosses l;
+  auto f32 = [](const torch::Tensor& t) { return t.to(torch::kFloat32); };  // under autocast, parts are 16-bit
   auto frames = o.z_mask.sum() * n_mels;
-  auto sq = ((o.z - o.z_mean) * o.z_mask).pow(2).sum();
-  l.mle = 0.5 * kLog2Pi + (0.5 * sq - o.logdet.sum()) / frames;
-  l.duration = (o.logw - o.logw_target).pow(2).sum() / o.x_mask.sum();
+  auto sq = ((f32(o.z) - f32(o.z_mean)) * o.z_mask).pow(2).sum();
+  l.mle = 0.5 * kLog2Pi + (0.5 * sq - f32(o.logdet).sum()) / frames;
+  l.duration = (f32(o.logw) - f32(o.logw_target)).pow(2).sum() / o.x_mask.sum();
   return l;
 }
 

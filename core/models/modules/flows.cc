@@ -27,7 +27,7 @@ FlowOutput ActNormImpl::forward(const torch::Tensor& x, const torch::Tensor& mas
 }
 
 InvConvNearImpl::InvConvNearImpl(int64_t channels_, int64_t n_split_) : channels(channels_), n_split(n_split_) {
-  auto w = std::get<0>(torch::linalg::qr(torch::randn({n_split, n_split})));
+  auto w = std::get<0>(torch::linalg_qr(torch::randn({n_split, n_split})));
   if (torch::det(w).item<double>() < 0) w.select(1, 0).mul_(-1);
   weight = register_parameter("weight", w);
 }

@@ -8,6 +8,7 @@
 #include "core/config/config_yaml.h"
 #include "core/inference/synthesizer.h"
 #include "core/train/checkpoint.h"
+#include "core/train/precision.h"
 #include "core/train/trainer.h"
 #include "tests/testing/temp_dir.h"
 
@@ -169,6 +170,44 @@ TEST(LearningRateTest, NoamWarmsUpThenDecays) {
   t.scheduler = "constant";
   t.learning_rate = 3e-4;
   EXPECT_EQ(LearningRate(t, 192, 7), 3e-4);
+}
+
+TEST(LossScalerTest, BacksOffOnOverflowGrowsAfterAnIntervalAndUnscales) {
+  LossScaler s;
+  s.enabled = true;
+  s.scale = 1024;
+  s.growth_interval = 3;
+  s.Update(false);
+  EXPECT_EQ(s.scale, 512);
+  s.Update(true);
+  s.Update(true);
+  EXPECT_EQ(s.scale, 512);
+  s.Update(true);
+  EXPECT_EQ(s.scale, 1024);  // three good steps in a row
+  EXPECT_EQ(s.good_steps, 0);
+  auto p = torch::ones({3}, torch::requires_grad());
+  s.Scale((p * 2).sum()).backward();
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::full({3}, 2048.0)));
+  s.Unscale({p});
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::full({3}, 2.0)));
+  LossScaler off;  // fp32 / bf16: no scaling at all
+  off.Update(false);
+  EXPECT_EQ(off.Scale(torch::ones({})).item<float>(), 1.0f);
+  EXPECT_EQ(off.scale, 65536.0);
+}
+
+TEST(ResolveDeviceTest, CpuAlwaysAndCudaOnlyWhenPresent) {
+  EXPECT_TRUE(ResolveDevice("cpu")->is_cpu());
+  EXPECT_EQ(ResolveDevice("gpu0").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveDevice("cuda:x").status().code(), absl::StatusCode::kInvalidArgument);
+  auto far = ResolveDevice("cuda:99");
+  ASSERT_FALSE(far.ok());
+  EXPECT_THAT(std::string(far.status().message()), ::testing::HasSubstr("cuda:99"));
+  if (torch::cuda::is_available()) {
+    EXPECT_TRUE(ResolveDevice("cuda:0")->is_cuda());
+  } else {
+    EXPECT_THAT(std::string(ResolveDevice("cuda").status().message()), ::testing::HasSubstr("--device cpu"));
+  }
 }
 
 }  // namespace
