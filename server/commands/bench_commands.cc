@@ -93,6 +93,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
   features->add_option("--threads", opt->threads, "LibTorch threads")->check(CLI::PositiveNumber);
   features->callback([opt, exit_code] { *exit_code = RunFeatures(*opt); });
   RegisterBenchTrainStep(*bench, exit_code);
+  RegisterBenchStore(*bench, exit_code);
 }
 
 }  // namespace ttsd::server

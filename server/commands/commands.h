@@ -14,6 +14,7 @@ void RegisterDataCommands(CLI::App& app, int* exit_code);
 void RegisterAudioCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterBenchTrainStep(CLI::App& bench, int* exit_code);  // under `ttsd bench`
+void RegisterBenchStore(CLI::App& bench, int* exit_code);      // under `ttsd bench`
 void RegisterConfigCommands(CLI::App& app, int* exit_code);
 void RegisterTextCommands(CLI::App& app, int* exit_code);
 void RegisterTrainCommands(CLI::App& app, int* exit_code);

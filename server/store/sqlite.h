@@ -1,0 +1,76 @@
+// Thin RAII over the SQLite C API: a connection and prepared statements, errors as absl::Status with the
+// SQL and SQLite's message. Not thread-safe: the Store serialises access (store.h).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ttsd::server::store {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  // Parameters are 1-based, as in SQLite.
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, const std::string& value);  // TEXT
+  Statement& BindBlob(int index, const std::string& bytes);
+  Statement& BindNull(int index);
+
+  // Advances: true while a row is available, false when done.
+  absl::StatusOr<bool> Step();
+  // Runs to completion (for statements that return no rows).
+  absl::Status Run();
+  void Reset();  // keeps the bindings
+
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double Double(int column) const { return sqlite3_column_double(stmt_, column); }
+  std::string Text(int column) const;
+  std::string Blob(int column) const;
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Database {
+ public:
+  // Opens (creating) `path` in WAL mode with foreign keys on and synchronous=FULL: a committed job or
+  // checkpoint row survives a power cut.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path);
+  ~Database() { sqlite3_close(db_); }
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  absl::Status Exec(const std::string& sql);
+  absl::StatusOr<Statement> Prepare(const std::string& sql);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; any error rolls back and is returned.
+  absl::Status InTransaction(const std::function<absl::Status()>& body);
+  int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+};
+
+// An error from SQLite as a Status: SQLITE_FULL -> RESOURCE_EXHAUSTED (disk full), busy/locked ->
+// UNAVAILABLE, the rest INTERNAL; `what` says which operation.
+absl::Status SqliteError(sqlite3* db, int code, const std::string& what);
+
+}  // namespace ttsd::server::store
