@@ -24,7 +24,7 @@ test: build
 
 # The generated demo corpora: one flite voice (LJSpeech layout) and four voices (multi-speaker).
 $(CORPUS)/slt/metadata.csv:
-	tools/make-corpus --voices slt --sentences 200 --seed 1 --sample-rate 22050 --out $(CORPUS)/slt
+	tools/make-corpus --voices slt --sentences 600 --seed 1 --sample-rate 22050 --out $(CORPUS)/slt
 $(CORPUS)/multi/metadata.csv:
 	tools/make-corpus --voices slt,rms,awb,kal16 --sentences 50 --seed 2 --sample-rate 22050 --out $(CORPUS)/multi
 

@@ -1,0 +1,64 @@
+#include "server/worker/worker_sink.h"
+
+#include "server/worker/event_pipe.h"
+
+namespace ttsd::server::worker {
+
+void WorkerSink::Send(const ttsd::v1::WorkerEvent& event) {
+  if (!pipe_open_) return;
+  if (!WriteDelimited(fd_, event).ok()) pipe_open_ = false;
+}
+
+void WorkerSink::OnStep(const core::train::StepEvent& e) {
+  if (files_) files_->OnStep(e);
+  ttsd::v1::WorkerEvent ev;
+  auto* p = ev.mutable_progress();
+  p->set_step(e.step);
+  p->set_total_steps(e.total_steps);
+  p->set_epoch(e.epoch);
+  for (const auto& [key, value] : e.values) {
+    if (key == "lr") {
+      p->set_learning_rate(value);
+    } else if (key == "grad_norm") {
+      p->set_grad_norm(value);
+    } else {
+      (*p->mutable_losses())[key] = value;
+    }
+  }
+  p->set_step_seconds(e.step_seconds);
+  p->set_frames_per_second(e.frames_per_second);
+  p->set_eta_seconds(e.eta_seconds);
+  Send(ev);
+}
+
+void WorkerSink::OnValidation(const core::train::ValidationEvent& e) {
+  if (files_) files_->OnValidation(e);
+  ttsd::v1::WorkerEvent ev;
+  auto* v = ev.mutable_validation();
+  v->set_step(e.step);
+  v->set_epoch(e.epoch);
+  for (const auto& [key, value] : e.values) (*v->mutable_metrics())[key] = value;
+  v->set_is_best(e.is_best);
+  Send(ev);
+}
+
+void WorkerSink::OnCheckpoint(const core::train::CheckpointEvent& e) {
+  if (files_) files_->OnCheckpoint(e);
+  ttsd::v1::WorkerEvent ev;
+  auto* c = ev.mutable_checkpoint();
+  c->set_step(e.step);
+  c->set_path(e.path);
+  c->set_sha256(e.sha256);
+  c->set_bytes(e.bytes);
+  c->set_is_best(e.is_best);
+  Send(ev);
+}
+
+void WorkerSink::OnLog(const std::string& line) {
+  if (files_) files_->OnLog(line);
+  ttsd::v1::WorkerEvent ev;
+  ev.mutable_log()->set_text(line);
+  Send(ev);
+}
+
+}  // namespace ttsd::server::worker

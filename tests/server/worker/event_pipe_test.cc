@@ -1,0 +1,110 @@
+#include "server/worker/event_pipe.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "server/worker/worker_sink.h"
+
+namespace ttsd::server::worker {
+namespace {
+
+struct Pipe {
+  Pipe() { EXPECT_EQ(::pipe(fds), 0); }
+  ~Pipe() {
+    CloseWrite();
+    if (fds[0] >= 0) ::close(fds[0]);
+  }
+  void CloseWrite() {
+    if (fds[1] >= 0) ::close(fds[1]);
+    fds[1] = -1;
+  }
+  int fds[2] = {-1, -1};
+};
+
+ttsd::v1::WorkerEvent Parse(const std::optional<std::string>& bytes) {
+  ttsd::v1::WorkerEvent ev;
+  EXPECT_TRUE(bytes.has_value());
+  if (bytes) {
+    EXPECT_TRUE(ev.ParseFromString(*bytes));
+  }
+  return ev;
+}
+
+TEST(WorkerSinkTest, EveryTrainerEventArrivesInOrderAsAWorkerEvent) {
+  Pipe p;
+  const std::string big(300000, 'x');  // bigger than a pipe buffer: written in pieces, read whole
+  std::thread worker([&] {  // the worker side writes while this side reads, as across processes
+    WorkerSink sink(p.fds[1], nullptr);
+    core::train::StepEvent step;
+    step.step = 20;
+    step.total_steps = 100;
+    step.epoch = 1;
+    step.values = {{"train/loss", 1.5}, {"lr", 1e-3}, {"grad_norm", 2.0}};
+    step.eta_seconds = 12;
+    sink.OnStep(step);
+    sink.OnValidation({20, 1, {{"val/loss", 0.75}}, true});
+    sink.OnCheckpoint({20, "/jobs/1/checkpoints/ckpt-000000020.pt", "abc", 1000, true});
+    sink.OnLog("hello");
+    sink.OnLog(big);
+    p.CloseWrite();
+  });
+
+  DelimitedReader reader(p.fds[0]);
+  auto progress = Parse(*reader.Next());
+  ASSERT_TRUE(progress.has_progress());
+  EXPECT_EQ(progress.progress().step(), 20);
+  EXPECT_EQ(progress.progress().total_steps(), 100);
+  EXPECT_DOUBLE_EQ(progress.progress().losses().at("train/loss"), 1.5);
+  EXPECT_DOUBLE_EQ(progress.progress().learning_rate(), 1e-3);
+  EXPECT_DOUBLE_EQ(progress.progress().grad_norm(), 2.0);
+  EXPECT_EQ(progress.progress().losses().count("lr"), 0u);
+  auto validation = Parse(*reader.Next());
+  ASSERT_TRUE(validation.has_validation());
+  EXPECT_TRUE(validation.validation().is_best());
+  EXPECT_DOUBLE_EQ(validation.validation().metrics().at("val/loss"), 0.75);
+  auto ckpt = Parse(*reader.Next());
+  ASSERT_TRUE(ckpt.has_checkpoint());
+  EXPECT_EQ(ckpt.checkpoint().sha256(), "abc");
+  EXPECT_EQ(Parse(*reader.Next()).log().text(), "hello");
+  EXPECT_EQ(Parse(*reader.Next()).log().text(), big);
+  auto end = reader.Next();
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->has_value());  // clean end of stream
+  worker.join();
+}
+
+TEST(DelimitedReaderTest, ATornMessageIsDataLossNotAnEvent) {
+  Pipe p;
+  ttsd::v1::WorkerEvent ev;
+  ev.mutable_log()->set_text("a line that will be cut");
+  ASSERT_TRUE(WriteDelimited(p.fds[1], ev).ok());
+  std::string whole;
+  ASSERT_TRUE(ev.SerializeToString(&whole));
+  const char header = static_cast<char>(whole.size());
+  ASSERT_EQ(::write(p.fds[1], &header, 1), 1);
+  ASSERT_EQ(::write(p.fds[1], whole.data(), 5), 5);  // the worker died mid-write
+  p.CloseWrite();
+  DelimitedReader reader(p.fds[0]);
+  EXPECT_EQ(Parse(*reader.Next()).log().text(), "a line that will be cut");
+  auto torn = reader.Next();
+  ASSERT_FALSE(torn.ok());
+  EXPECT_EQ(torn.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(WorkerSinkTest, KeepsGoingWhenTheDaemonIsGone) {
+  ::signal(SIGPIPE, SIG_IGN);
+  Pipe p;
+  ::close(p.fds[0]);
+  p.fds[0] = -1;
+  WorkerSink sink(p.fds[1], nullptr);
+  sink.OnLog("nobody listens");  // EPIPE: no crash, no exception
+  sink.OnLog("still fine");
+  ttsd::v1::WorkerEvent ev;
+  EXPECT_EQ(WriteDelimited(p.fds[1], ev).code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ttsd::server::worker
