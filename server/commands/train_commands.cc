@@ -3,6 +3,7 @@
 // SIGINT/SIGTERM: finish the step, checkpoint, exit 0. A second SIGINT exits at once (exit 130); the
 // last complete checkpoint stays valid because checkpoints are written atomically.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "core/train/trainer.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
+#include "server/worker/worker_sink.h"
 
 namespace ttsd::server {
 namespace {
@@ -33,7 +35,31 @@ struct TrainOptions {
   std::string device;
   int threads = 0;
   int64_t max_steps = -1;
+  int events_fd = -1;  // `ttsd worker`: where WorkerEvents go (the daemon's pipe)
 };
+
+// `ttsd worker`: events to the daemon's pipe as well as the job folder's files, and the start / finish
+// events the trainer does not emit itself.
+std::unique_ptr<worker::WorkerSink> MakeWorkerSink(int fd, std::unique_ptr<core::train::EventSink> files) {
+  ::signal(SIGPIPE, SIG_IGN);                // a gone daemon is a write error, not a kill
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);        // the daemon died: checkpoint and exit like `ttsd stop`
+  auto sink = std::make_unique<worker::WorkerSink>(fd, std::move(files));
+  ttsd::v1::WorkerEvent started;
+  started.mutable_started()->set_pid(::getpid());
+  sink->Send(started);
+  return sink;
+}
+
+void SendFinished(worker::WorkerSink& sink, ttsd::v1::WorkerFinished::Outcome outcome, int64_t step,
+                  const std::string& message, const std::string& last_checkpoint) {
+  ttsd::v1::WorkerEvent ev;
+  auto* f = ev.mutable_finished();
+  f->set_outcome(outcome);
+  f->set_step(step);
+  f->set_message(message);
+  f->set_last_checkpoint(last_checkpoint);
+  sink.Send(ev);
+}
 
 int RunTrain(const TrainOptions& opt) {
   int code = kExitOk;
@@ -56,13 +82,17 @@ int RunTrain(const TrainOptions& opt) {
     return ReportError(absl::InvalidArgumentError("no output folder: pass --output-dir or set output_dir in the config"));
   }
   int threads = ConfigureThreads(opt.threads, cfg.threads);
-  auto sink = core::train::ConsoleSink::Create(out);
-  if (!sink.ok()) {
+  auto console = core::train::ConsoleSink::Create(out, /*quiet=*/opt.events_fd >= 0);
+  if (!console.ok()) {
     if (auto st = core::EnsureDirectory(out); !st.ok()) return ReportError(st);
-    sink = core::train::ConsoleSink::Create(out);
-    if (!sink.ok()) return ReportError(sink.status());
+    console = core::train::ConsoleSink::Create(out, opt.events_fd >= 0);
+    if (!console.ok()) return ReportError(console.status());
   }
-  (*sink)->OnLog(absl::StrCat("ttsd train ", opt.config, " -> ", out, " (", threads, " threads)"));
+  std::unique_ptr<core::train::EventSink> files = std::move(*console);
+  std::unique_ptr<worker::WorkerSink> to_daemon;
+  if (opt.events_fd >= 0) to_daemon = MakeWorkerSink(opt.events_fd, std::move(files));
+  core::train::EventSink* sink = to_daemon ? to_daemon.get() : files.get();
+  sink->OnLog(absl::StrCat("ttsd train ", opt.config, " -> ", out, " (", threads, " threads)"));
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -73,12 +103,20 @@ int RunTrain(const TrainOptions& opt) {
   options.config = cfg;
   options.output_dir = out;
   options.resume = opt.resume;
-  options.sink = sink->get();
+  options.sink = sink;
   options.stop_requested = &g_stop;
   auto result = core::train::Train(options);
+  using Finished = ttsd::v1::WorkerFinished;
   if (!result.ok()) {
-    (*sink)->OnLog(absl::StrCat("error: ", result.status().message()));
+    sink->OnLog(absl::StrCat("error: ", result.status().message()));
+    if (to_daemon) SendFinished(*to_daemon, Finished::OUTCOME_ERROR, 0, std::string(result.status().message()), "");
     return ReportError(result.status());
+  }
+  if (to_daemon) {
+    auto outcome = result->reason == core::train::StopReason::kCompleted ? Finished::OUTCOME_COMPLETED
+                   : result->reason == core::train::StopReason::kStopped ? Finished::OUTCOME_STOPPED
+                                                                          : Finished::OUTCOME_NON_FINITE_LOSS;
+    SendFinished(*to_daemon, outcome, result->step, "", result->last_checkpoint);
   }
   if (result->reason == core::train::StopReason::kNonFiniteLoss) return kExitFailed;
   return kExitOk;
@@ -96,6 +134,19 @@ void RegisterTrainCommands(CLI::App& app, int* exit_code) {
   train->add_option("--threads", opt->threads, "LibTorch threads (default: config threads, else every core)");
   train->add_option("--max-steps", opt->max_steps, "Override training.max_steps (0 = no step limit)")->check(CLI::NonNegativeNumber);
   train->callback([opt, exit_code] { *exit_code = RunTrain(*opt); });
+
+  auto wopt = std::make_shared<TrainOptions>();
+  auto* worker = app.add_subcommand("worker", "Internal: one daemon job's training process (the train engine, "
+                                              "reporting to the daemon over --events-fd)");
+  worker->add_option("--config", wopt->config, "Training config (YAML)")->required();
+  worker->add_option("--output-dir", wopt->output_dir, "The job folder")->required();
+  worker->add_option("--resume", wopt->resume, "auto or a checkpoint path");
+  worker->add_option("--device", wopt->device, "cpu or cuda:N");
+  worker->add_option("--threads", wopt->threads, "LibTorch threads");
+  worker->add_option("--max-steps", wopt->max_steps, "Override training.max_steps")->check(CLI::NonNegativeNumber);
+  worker->add_option("--events-fd", wopt->events_fd, "File descriptor for length-delimited WorkerEvents")
+      ->required()->check(CLI::NonNegativeNumber);
+  worker->callback([wopt, exit_code] { *exit_code = RunTrain(*wopt); });
 }
 
 }  // namespace ttsd::server

@@ -1,12 +1,16 @@
 #include "server/worker/event_pipe.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "server/worker/worker_sink.h"
+#include "tests/testing/command.h"
+#include "tests/testing/temp_dir.h"
 
 namespace ttsd::server::worker {
 namespace {
@@ -104,6 +108,51 @@ TEST(WorkerSinkTest, KeepsGoingWhenTheDaemonIsGone) {
   sink.OnLog("still fine");
   ttsd::v1::WorkerEvent ev;
   EXPECT_EQ(WriteDelimited(p.fds[1], ev).code(), absl::StatusCode::kUnavailable);
+}
+
+// The real `ttsd worker` on a tiny model, its event fd pointed at a file: the daemon's view of a job.
+TEST(TtsdWorkerTest, ReportsStartProgressCheckpointsAndFinishOnTheEventFd) {
+  testing::TempDir tmp;
+  testing::MakeSmallCorpus(tmp.Join("data"), 8);
+  std::string cfg = testing::WriteConfig(
+      tmp.path(), "data:\n  path: data\n  cache_dir: cache\n  validation:\n    count: 2\nbatch:\n  size: 2\n"
+                  "model:\n  preset: tiny\ntraining:\n  max_steps: 6\n  log_interval: 2\n"
+                  "validation:\n  interval_steps: 3\ncheckpoint:\n  interval_steps: 3\n");
+  auto r = testing::RunCommand(std::string(TTSD_BINARY) + " worker --threads 1 --config " + cfg + " --output-dir " +
+                               tmp.Join("job") + " --events-fd 3 3>" + tmp.Join("events.bin"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("step 2/6"), std::string::npos) << "a worker prints nothing; events go to the fd";
+
+  int fd = ::open(tmp.Join("events.bin").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  DelimitedReader reader(fd);
+  std::vector<ttsd::v1::WorkerEvent> events;
+  for (;;) {
+    auto next = reader.Next();
+    ASSERT_TRUE(next.ok()) << next.status();
+    if (!next->has_value()) break;
+    events.push_back(Parse(*next));
+  }
+  ::close(fd);
+  ASSERT_GE(events.size(), 6u);
+  EXPECT_TRUE(events.front().has_started());
+  ASSERT_TRUE(events.back().has_finished());
+  EXPECT_EQ(events.back().finished().outcome(), ttsd::v1::WorkerFinished::OUTCOME_COMPLETED);
+  EXPECT_EQ(events.back().finished().step(), 6);
+  std::vector<int64_t> progress_steps, checkpoint_steps;
+  int validations = 0;
+  for (const auto& e : events) {
+    if (e.has_progress()) progress_steps.push_back(e.progress().step());
+    if (e.has_checkpoint()) checkpoint_steps.push_back(e.checkpoint().step());
+    validations += e.has_validation();
+  }
+  EXPECT_EQ(progress_steps, (std::vector<int64_t>{2, 4, 6}));
+  EXPECT_EQ(checkpoint_steps.back(), 6);
+  EXPECT_EQ(validations, 2);  // steps 3 and 6
+  // The job folder holds what a standalone run folder holds.
+  for (const char* f : {"train.log", "metrics.jsonl", "config.yaml", "checkpoints/latest"}) {
+    EXPECT_TRUE(std::filesystem::exists(tmp.Join(std::string("job/") + f))) << f;
+  }
 }
 
 }  // namespace
