@@ -161,10 +161,14 @@ absl::StatusOr<ParsedConfig> LoadConfigFile(const std::string& path) {
     return absl::NotFoundError(absl::StrCat("cannot read config file ", path, ": ",
                                             text.status().message()));
   }
-  TTSD_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseConfigYaml(*text, path));
-  std::string base = std::filesystem::absolute(path).parent_path().string();
-  ResolvePaths(base, &parsed.config);
-  TTSD_RETURN_IF_ERROR(ValidateConfig(parsed.config, parsed.marks, path));
+  return LoadConfigText(*text, path, std::filesystem::absolute(path).parent_path().string());
+}
+
+absl::StatusOr<ParsedConfig> LoadConfigText(const std::string& yaml, const std::string& source,
+                                            const std::string& base_dir) {
+  TTSD_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseConfigYaml(yaml, source));
+  ResolvePaths(base_dir, &parsed.config);
+  TTSD_RETURN_IF_ERROR(ValidateConfig(parsed.config, parsed.marks, source));
   return parsed;
 }
 

@@ -24,4 +24,9 @@ std::string EmitConfigYaml(const TrainConfig& config);
 // Errors are INVALID_ARGUMENT listing every problem (NOT_FOUND if the file itself is missing).
 absl::StatusOr<ParsedConfig> LoadConfigFile(const std::string& path);
 
+// The same for config text that came without its file (a daemon submission): relative paths resolve
+// against `base_dir`; `source` names it in messages.
+absl::StatusOr<ParsedConfig> LoadConfigText(const std::string& yaml, const std::string& source,
+                                            const std::string& base_dir);
+
 }  // namespace ttsd::core
