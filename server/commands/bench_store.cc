@@ -1,6 +1,8 @@
 // `ttsd bench store`: metric rows per second through the daemon's SQLite store (server/store), the way
 // a training job writes them: AddMetrics calls of `--batch` rows, written by the store's writer thread
 // in transactions. Times from the first call until FlushMetrics returns. One JSON line.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>

@@ -198,8 +198,10 @@ absl::StatusOr<JobRecord> Store::Transition(int64_t id, JobState to, const std::
 
 absl::StatusOr<JobRecord> Store::SetDesired(int64_t id, Desired desired) {
   absl::MutexLock lock(&db_mu_);
-  TTSD_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE jobs SET desired = ?, updated_ms = ? WHERE id = ?"));
-  up.Bind(1, std::string(DesiredName(desired))).Bind(2, NowMs()).Bind(3, id);
+  // updated_ms is left alone: it marks the last state change, which orders the queue (a stop request on a
+  // queued job must not send it to the back).
+  TTSD_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE jobs SET desired = ? WHERE id = ?"));
+  up.Bind(1, std::string(DesiredName(desired))).Bind(2, id);
   TTSD_RETURN_IF_ERROR(up.Run());
   if (db_->Changes() == 0) return absl::NotFoundError(absl::StrCat("no job ", id));
   return GetJobLocked(id);

@@ -6,7 +6,6 @@
 // step never waits on the disk.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,7 +35,7 @@ struct JobRecord {
   int64_t attempt = 0;   // worker launches so far
   int64_t restarts = 0;  // crash restarts used (daemon restarts do not count)
   int64_t last_seq = 0;  // seq of the newest event
-  int64_t created_ms = 0, updated_ms = 0;
+  int64_t created_ms = 0, updated_ms = 0;  // updated_ms: the last state change (orders the queue)
 };
 
 struct NewJob {

@@ -134,6 +134,7 @@ TEST_F(StoreTest, QueueOrderIsPriorityThenFirstIn) {
   int64_t low = Create(*s, "low", "", 0).id;
   int64_t high = Create(*s, "high", "", 5).id;
   int64_t low2 = Create(*s, "low2", "", 0).id;
+  ASSERT_TRUE(s->SetDesired(low, Desired::kStop).ok());  // a pending command keeps its place in line
   auto q = s->QueuedJobs();
   ASSERT_TRUE(q.ok());
   ASSERT_EQ(q->size(), 3u);
