@@ -1,43 +1,33 @@
 // ttsctl: the command-line client of ttsd. Talks gRPC only; never links LibTorch.
-//   ttsctl ping [--addr ADDR]     is a daemon serving at ADDR? (standard grpc.health.v1 check)
+//   ttsctl [--addr ADDR] [--token-file F] [--tls-ca F] [--output text|json] COMMAND
+//   submit CONFIG [--watch] | watch JOB | list | status JOB | stop JOB | resume JOB | cancel JOB
+//   logs JOB [-f] | checkpoints JOB | metrics JOB [--key K] | ping
+// Exit codes: 0 ok, 1 failed (or the job did not succeed), 2 bad input, 3 no daemon answering.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 
-#include "client/address.h"
+#include "client/connection.h"
+#include "client/commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUnreachable = 3;
+using ttsd::client::kExitFailed;
+using ttsd::client::kExitOk;
 
-int Ping(const std::string& addr, double timeout_s) {
-  std::string target = ttsd::client::ToGrpcTarget(addr);
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  auto stub = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+int Ping(const ttsd::client::ConnectionOptions& o, double timeout_s) {
+  ttsd::client::Connection conn(o);  // the same channel and credentials as every other command
+  auto stub = grpc::health::v1::Health::NewStub(conn.channel());
+  auto ctx = conn.Context(timeout_s);
   grpc::health::v1::HealthCheckRequest req;
   grpc::health::v1::HealthCheckResponse resp;
-  grpc::Status st = stub->Check(&ctx, req, &resp);
-  if (st.error_code() == grpc::StatusCode::UNAVAILABLE || st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    std::fprintf(stderr,
-                 "ttsctl: no ttsd answering at %s (start one with `ttsd serve`, or point --addr / TTSD_ADDR "
-                 "at a running daemon)\n",
-                 addr.c_str());
-    return kExitUnreachable;
-  }
-  if (!st.ok()) {
-    std::fprintf(stderr, "ttsctl: %s: %s\n", addr.c_str(), st.error_message().c_str());
-    return kExitFailed;
-  }
+  grpc::Status st = stub->Check(ctx.get(), req, &resp);
+  if (!st.ok()) return conn.Report(st);
   bool serving = resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-  std::printf("%s: %s\n", addr.c_str(), serving ? "SERVING" : "NOT_SERVING");
+  std::printf("%s: %s\n", conn.addr().c_str(), serving ? "SERVING" : "NOT_SERVING");
   return serving ? kExitOk : kExitFailed;
 }
 
@@ -46,13 +36,23 @@ int Ping(const std::string& addr, double timeout_s) {
 int main(int argc, char** argv) {
   CLI::App app{"ttsctl - control a ttsd training daemon"};
   app.require_subcommand(1);
-  std::string addr;
-  app.add_option("--addr", addr, "Daemon address: unix:///path/ttsd.sock or tcp://host:port (env TTSD_ADDR)");
-  int exit_code = kExitOk;
+  ttsd::client::Globals g;
+  app.add_option("--addr", g.conn.addr, "Daemon address: unix:///path/ttsd.sock or tcp://host:port (env TTSD_ADDR)");
+  app.add_option("--token-file", g.conn.token_file, "File holding the daemon's bearer token (env TTSD_TOKEN_FILE)");
+  app.add_option("--tls-ca", g.conn.tls_ca, "CA certificate to verify a TLS daemon (env TTSD_TLS_CA)");
+  app.add_option("--output", g.output, "text or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
   double timeout_s = 3.0;
   auto* ping = app.add_subcommand("ping", "Check that a daemon is serving (grpc.health.v1)");
   ping->add_option("--timeout", timeout_s, "Seconds to wait")->check(CLI::PositiveNumber);
-  ping->callback([&] { exit_code = Ping(ttsd::client::ResolveAddress(addr), timeout_s); });
-  CLI11_PARSE(app, argc, argv);
-  return exit_code;
+  ping->callback([&] { g.exit_code = Ping(g.conn, timeout_s); });
+  ttsd::client::RegisterJobCommands(app, &g);
+  ttsd::client::RegisterArtifactCommands(app, &g);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : ttsd::client::kExitBadInput;
+  }
+  return g.exit_code;
 }

@@ -1,4 +1,7 @@
-// ttsd: the training daemon's executable. Subcommands that work on one config without a daemon:
+// ttsd: the training daemon's executable.
+//   ttsd serve [--data-dir DIR] [--listen ADDR] ...   the daemon (commands/serve_command.cc)
+//   ttsd worker ...                                   one daemon job's training process (internal)
+// Subcommands that work on one config without a daemon:
 //   ttsd train --config FILE [--output-dir DIR] [--resume auto|PATH]
 //   ttsd synthesize --checkpoint CKPT --text TEXT --out X.wav
 //   ttsd config check|defaults
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("ttsd ") + TTSD_VERSION);
   int exit_code = ttsd::server::kExitOk;
+  ttsd::server::RegisterServeCommand(app, &exit_code);
   ttsd::server::RegisterTrainCommands(app, &exit_code);
   ttsd::server::RegisterSynthesizeCommands(app, &exit_code);
   ttsd::server::RegisterConfigCommands(app, &exit_code);

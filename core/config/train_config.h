@@ -187,6 +187,7 @@ struct TrainingConfig {
   int log_interval = 10;           // steps between console / train.log / metrics.jsonl lines
   std::string precision = "fp32";  // fp32 | bf16 | fp16 (CUDA only)
   std::string device = "cpu";      // cpu | cuda:N
+  int max_restarts = 3;            // under the daemon: crash restarts before the job is FAILED
 
   template <class V>
   void Visit(V& v) {
@@ -205,6 +206,7 @@ struct TrainingConfig {
     v("log_interval", log_interval);
     v("precision", precision);
     v("device", device);
+    v("max_restarts", max_restarts);
   }
 };
 

@@ -121,6 +121,7 @@ void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   if (t.grad_clip < 0) e.Add("training.grad_clip", "must be >= 0 (0 = off)");
   if (t.max_nonfinite_steps < 1) e.Add("training.max_nonfinite_steps", "must be >= 1");
   if (t.log_interval < 1) e.Add("training.log_interval", "must be >= 1");
+  if (t.max_restarts < 0) e.Add("training.max_restarts", "must be >= 0");
   bool cuda = t.device.rfind("cuda", 0) == 0;
   if (t.device != "cpu" && !(t.device == "cuda" || t.device.rfind("cuda:", 0) == 0)) {
     e.Add("training.device", "must be cpu, cuda or cuda:N");

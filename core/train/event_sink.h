@@ -41,6 +41,9 @@ class EventSink {
   virtual void OnValidation(const ValidationEvent& e) = 0;
   virtual void OnCheckpoint(const CheckpointEvent& e) = 0;
   virtual void OnLog(const std::string& line) = 0;  // human-readable progress and warnings
+  // The run continues from `step` (0: no checkpoint, a fresh start). The daemon archives the metric rows
+  // an abandoned attempt logged beyond it.
+  virtual void OnResumed(int64_t /*step*/) {}
 };
 
 }  // namespace ttsd::core::train

@@ -118,6 +118,7 @@ absl::Status Run::Resume() {
     });
     if (!newest.ok()) {
       o_.sink->OnLog("no checkpoint to resume from; starting from scratch");
+      o_.sink->OnResumed(0);
       return absl::OkStatus();
     }
     path = *newest;
@@ -134,6 +135,7 @@ absl::Status Run::Resume() {
   scaler_.good_steps = state_.loss_scale_good_steps;
   o_.sink->OnLog(absl::StrCat("resumed from ", path, " at step ", state_.step, " (epoch ", state_.position.epoch,
                               ", batch ", state_.position.batch, ")"));
+  o_.sink->OnResumed(state_.step);
   last_saved_step_ = state_.step;
   last_checkpoint_ = path;
   return absl::OkStatus();

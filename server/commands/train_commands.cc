@@ -2,12 +2,16 @@
 //  [--max-steps N]`
 // SIGINT/SIGTERM: finish the step, checkpoint, exit 0. A second SIGINT exits at once (exit 130); the
 // last complete checkpoint stays valid because checkpoints are written atomically.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "core/train/console_sink.h"
 #include "core/common/file_util.h"
@@ -61,6 +65,27 @@ void SendFinished(worker::WorkerSink& sink, ttsd::v1::WorkerFinished::Outcome ou
   sink.Send(ev);
 }
 
+// One process trains into a folder at a time: two would interleave checkpoints and logs. The lock is
+// an flock on <out>/.ttsd.lock, released by the kernel when the process dies however it dies. A
+// daemon's worker waits for it: after a daemon restart, the previous worker of the job may still be
+// writing its last checkpoint, which the new one must resume from. The fd stays open for the process.
+absl::Status LockRunFolder(const std::string& out, bool wait, core::train::EventSink* sink) {
+  std::string path = out + "/.ttsd.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return absl::OkStatus();
+  if (!wait) {
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another ttsd process is training into ", out, "; wait for it to finish or use another --output-dir"));
+  }
+  sink->OnLog("waiting for the job's previous worker to finish its checkpoint");
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return absl::InternalError(absl::StrCat("flock ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 int RunTrain(const TrainOptions& opt) {
   int code = kExitOk;
   auto parsed = LoadConfigOrReport(opt.config, &code);
@@ -92,6 +117,10 @@ int RunTrain(const TrainOptions& opt) {
   std::unique_ptr<worker::WorkerSink> to_daemon;
   if (opt.events_fd >= 0) to_daemon = MakeWorkerSink(opt.events_fd, std::move(files));
   core::train::EventSink* sink = to_daemon ? to_daemon.get() : files.get();
+  if (auto st = LockRunFolder(out, /*wait=*/opt.events_fd >= 0, sink); !st.ok()) {
+    if (to_daemon) SendFinished(*to_daemon, ttsd::v1::WorkerFinished::OUTCOME_ERROR, 0, std::string(st.message()), "");
+    return ReportError(st);
+  }
   sink->OnLog(absl::StrCat("ttsd train ", opt.config, " -> ", out, " (", threads, " threads)"));
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -105,6 +134,7 @@ int RunTrain(const TrainOptions& opt) {
   options.resume = opt.resume;
   options.sink = sink;
   options.stop_requested = &g_stop;
+  options.show_progress = opt.events_fd < 0;  // a worker's stdout is a log file, not a terminal
   auto result = core::train::Train(options);
   using Finished = ttsd::v1::WorkerFinished;
   if (!result.ok()) {

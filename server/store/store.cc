@@ -93,18 +93,23 @@ absl::StatusOr<JobRecord> Store::GetJob(int64_t id) {
   return GetJobLocked(id);
 }
 
-absl::StatusOr<int64_t> Store::AppendEventLocked(const JobRecord& job, const std::string& kind,
-                                                 const std::string& payload) {
+absl::StatusOr<EventRecord> Store::AppendEventLocked(const JobRecord& job, const std::string& kind,
+                                                     const std::string& payload, int64_t now_ms) {
   // The seq comes from the job row inside the caller's transaction: gap-free and unique per job.
-  const int64_t seq = job.last_seq + 1;
+  EventRecord e;
+  e.job_id = job.id;
+  e.seq = job.last_seq + 1;
+  e.time_ms = now_ms;
+  e.attempt = job.attempt;
+  e.kind = kind;
   TTSD_ASSIGN_OR_RETURN(Statement ins, db_->Prepare("INSERT INTO events (job_id, seq, time_ms, attempt, kind, payload) "
                                                     "VALUES (?, ?, ?, ?, ?, ?)"));
-  ins.Bind(1, job.id).Bind(2, seq).Bind(3, NowMs()).Bind(4, job.attempt).Bind(5, kind).BindBlob(6, payload);
+  ins.Bind(1, job.id).Bind(2, e.seq).Bind(3, now_ms).Bind(4, job.attempt).Bind(5, kind).BindBlob(6, payload);
   TTSD_RETURN_IF_ERROR(ins.Run());
   TTSD_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE jobs SET last_seq = ? WHERE id = ?"));
-  up.Bind(1, seq).Bind(2, job.id);
+  up.Bind(1, e.seq).Bind(2, job.id);
   TTSD_RETURN_IF_ERROR(up.Run());
-  return seq;
+  return e;
 }
 
 absl::StatusOr<JobRecord> Store::CreateJob(const NewJob& job, const std::string& event_payload, bool* created) {
@@ -141,7 +146,8 @@ absl::StatusOr<JobRecord> Store::CreateJob(const NewJob& job, const std::string&
     up.Bind(1, dir).Bind(2, id);
     TTSD_RETURN_IF_ERROR(up.Run());
     TTSD_ASSIGN_OR_RETURN(out, GetJobLocked(id));
-    TTSD_ASSIGN_OR_RETURN(out.last_seq, AppendEventLocked(out, "state", event_payload));
+    TTSD_ASSIGN_OR_RETURN(EventRecord first, AppendEventLocked(out, "state", event_payload, now));
+    out.last_seq = first.seq;
     *created = true;
     return absl::OkStatus();
   });
@@ -183,12 +189,14 @@ absl::StatusOr<JobRecord> Store::Transition(int64_t id, JobState to, const std::
     }
     if (to == JobState::kStarting) job.attempt++;
     if (to == JobState::kRestarting) job.restarts++;
+    if (job.state == JobState::kFailed && to == JobState::kQueued) job.restarts = 0;  // a user's retry: a new budget
+    const int64_t now = NowMs();
     TTSD_ASSIGN_OR_RETURN(Statement up, db_->Prepare("UPDATE jobs SET state = ?, reason = ?, message = ?, attempt = ?, "
                                                      "restarts = ?, updated_ms = ? WHERE id = ?"));
     up.Bind(1, std::string(JobStateName(to))).Bind(2, reason).Bind(3, message).Bind(4, job.attempt)
-        .Bind(5, job.restarts).Bind(6, NowMs()).Bind(7, id);
+        .Bind(5, job.restarts).Bind(6, now).Bind(7, id);
     TTSD_RETURN_IF_ERROR(up.Run());
-    TTSD_RETURN_IF_ERROR(AppendEventLocked(job, "state", event_payload).status());
+    TTSD_RETURN_IF_ERROR(AppendEventLocked(job, "state", event_payload, now).status());
     TTSD_ASSIGN_OR_RETURN(out, GetJobLocked(id));
     return absl::OkStatus();
   });
@@ -207,16 +215,16 @@ absl::StatusOr<JobRecord> Store::SetDesired(int64_t id, Desired desired) {
   return GetJobLocked(id);
 }
 
-absl::StatusOr<int64_t> Store::AppendEvent(int64_t job_id, const std::string& kind, const std::string& payload) {
+absl::StatusOr<EventRecord> Store::AppendEvent(int64_t job_id, const std::string& kind, const std::string& payload) {
   absl::MutexLock lock(&db_mu_);
-  int64_t seq = 0;
+  EventRecord e;
   auto st = db_->InTransaction([&]() -> absl::Status {
     TTSD_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(job_id));
-    TTSD_ASSIGN_OR_RETURN(seq, AppendEventLocked(job, kind, payload));
+    TTSD_ASSIGN_OR_RETURN(e, AppendEventLocked(job, kind, payload, NowMs()));
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  return seq;
+  return e;
 }
 
 absl::StatusOr<std::vector<EventRecord>> Store::ReadEvents(int64_t job_id, int64_t after_seq, int limit) {
@@ -300,6 +308,15 @@ absl::StatusOr<std::vector<MetricRow>> Store::QueryMetrics(int64_t job_id, const
   int i = 5;
   for (const auto& k : keys) s.Bind(i++, k);
   return ReadAll(s, [&](const Statement& r) { return MetricRow{job_id, r.Int(2), r.Int(1), r.Text(0), r.Double(3)}; });
+}
+
+absl::StatusOr<int64_t> Store::MaxMetricStep(int64_t job_id) {
+  TTSD_RETURN_IF_ERROR(FlushMetrics());
+  absl::MutexLock lock(&db_mu_);
+  TTSD_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT COALESCE(MAX(step), 0) FROM metrics WHERE job_id = ?"));
+  s.Bind(1, job_id);
+  TTSD_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
 }
 
 absl::StatusOr<int64_t> Store::ArchiveMetricsAfter(int64_t job_id, int64_t step) {

@@ -97,13 +97,14 @@ class Store {
 
   // The only way a job's state changes: checks TransitionAllowed (FAILED_PRECONDITION naming the current
   // state otherwise), updates the row and appends a "state" event, in one transaction. Entering
-  // STARTING counts an attempt; entering RESTARTING uses one restart.
+  // STARTING counts an attempt; entering RESTARTING uses one restart; FAILED -> QUEUED (a retry) resets
+  // the restart budget. The event's time is the job's new updated_ms, its seq the new last_seq.
   absl::StatusOr<JobRecord> Transition(int64_t id, JobState to, const std::string& reason,
                                        const std::string& message, const std::string& event_payload);
   absl::StatusOr<JobRecord> SetDesired(int64_t id, Desired desired);
 
-  // Appends an event with the next seq of that job; returns the seq.
-  absl::StatusOr<int64_t> AppendEvent(int64_t job_id, const std::string& kind, const std::string& payload);
+  // Appends an event with the next seq of that job; returns it as stored (seq, time, attempt; no payload).
+  absl::StatusOr<EventRecord> AppendEvent(int64_t job_id, const std::string& kind, const std::string& payload);
   // Events with seq > after_seq, oldest first, at most `limit`.
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t job_id, int64_t after_seq, int limit);
 
@@ -112,6 +113,8 @@ class Store {
   // Rows for `keys` (all keys when empty) with from_step <= step <= to_step (to_step < 0: no bound).
   absl::StatusOr<std::vector<MetricRow>> QueryMetrics(int64_t job_id, const std::vector<std::string>& keys,
                                                       int64_t from_step, int64_t to_step);
+  // The newest step with a metric row (0: none); queued rows are written first.
+  absl::StatusOr<int64_t> MaxMetricStep(int64_t job_id);
   // A resume from a checkpoint at `step`: rows beyond it (from the abandoned attempt) move to
   // metrics_archive, so the curve never doubles back. Returns how many moved.
   absl::StatusOr<int64_t> ArchiveMetricsAfter(int64_t job_id, int64_t step);
@@ -126,8 +129,9 @@ class Store {
   void WriterLoop();
   absl::Status WriteMetrics(const std::vector<MetricRow>& rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::StatusOr<JobRecord> GetJobLocked(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::StatusOr<int64_t> AppendEventLocked(const JobRecord& job, const std::string& kind,
-                                            const std::string& payload) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::StatusOr<EventRecord> AppendEventLocked(const JobRecord& job, const std::string& kind,
+                                                const std::string& payload, int64_t now_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   const StoreOptions options_;
   absl::Mutex db_mu_;

@@ -61,4 +61,11 @@ void WorkerSink::OnLog(const std::string& line) {
   Send(ev);
 }
 
+void WorkerSink::OnResumed(int64_t step) {
+  if (files_) files_->OnResumed(step);
+  ttsd::v1::WorkerEvent ev;
+  ev.mutable_resumed()->set_step(step);
+  Send(ev);
+}
+
 }  // namespace ttsd::server::worker

@@ -19,6 +19,7 @@ class WorkerSink : public core::train::EventSink {
   void OnValidation(const core::train::ValidationEvent& e) override;
   void OnCheckpoint(const core::train::CheckpointEvent& e) override;
   void OnLog(const std::string& line) override;
+  void OnResumed(int64_t step) override;
   void Send(const ttsd::v1::WorkerEvent& event);  // also for started/finished, which the trainer does not emit
 
  private:

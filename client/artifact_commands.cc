@@ -1,0 +1,140 @@
+// ttsctl logs | checkpoints | metrics
+#include <cstdio>
+#include <map>
+
+#include "client/commands.h"
+#include "client/format.h"
+#include "client/watch.h"
+
+namespace ttsd::client {
+namespace {
+
+// Streams an artifact of a job to stdout.
+int Logs(Globals* g, uint64_t id, bool follow) {
+  Connection conn(g->conn);
+  // The cursor first, then the file: a line logged in between is shown twice rather than lost.
+  ttsd::v1::JobRef ref;
+  ref.set_job_id(id);
+  ttsd::v1::Job job;
+  {
+    auto ctx = conn.Context();
+    grpc::Status st = conn.stub().GetJob(ctx.get(), ref, &job);
+    if (!st.ok()) return conn.Report(st);
+  }
+  ttsd::v1::GetArtifactRequest req;
+  req.set_job_id(id);
+  req.set_kind(ttsd::v1::ARTIFACT_KIND_LOG);
+  auto ctx = conn.Context(0);
+  auto reader = conn.stub().GetArtifact(ctx.get(), req);
+  ttsd::v1::ArtifactChunk chunk;
+  while (reader->Read(&chunk)) std::fwrite(chunk.data().data(), 1, chunk.data().size(), stdout);
+  grpc::Status st = reader->Finish();
+  // A job that has not started yet has no train.log: with -f that is fine, the lines will come.
+  if (!st.ok() && !(follow && st.error_code() == grpc::StatusCode::NOT_FOUND)) return conn.Report(st);
+  std::fflush(stdout);
+  if (!follow) return kExitOk;
+  WatchOptions wo;
+  wo.json = g->json();
+  wo.after_seq = job.last_seq();
+  wo.lines_only = true;
+  wo.kinds = {ttsd::v1::EVENT_KIND_LOG, ttsd::v1::EVENT_KIND_STATE, ttsd::v1::EVENT_KIND_PROGRESS,
+              ttsd::v1::EVENT_KIND_VALIDATION, ttsd::v1::EVENT_KIND_CHECKPOINT};
+  return Watch(conn, id, wo);
+}
+
+int Checkpoints(Globals* g, uint64_t id) {
+  Connection conn(g->conn);
+  ttsd::v1::JobRef ref;
+  ref.set_job_id(id);
+  ttsd::v1::ListCheckpointsResponse resp;
+  auto ctx = conn.Context();
+  grpc::Status st = conn.stub().ListCheckpoints(ctx.get(), ref, &resp);
+  if (!st.ok()) return conn.Report(st);
+  if (g->json()) {
+    for (const auto& c : resp.checkpoints()) std::printf("%s\n", ToJson(c).c_str());
+    return kExitOk;
+  }
+  if (resp.checkpoints().empty()) {
+    std::printf("job %llu has no checkpoints yet\n", static_cast<unsigned long long>(id));
+    return kExitOk;
+  }
+  std::printf("%-8s %-6s %10s  %s\n", "STEP", "BEST", "BYTES", "PATH");
+  for (const auto& c : resp.checkpoints()) {
+    std::printf("%-8lld %-6s %10lld  %s\n", static_cast<long long>(c.step()), c.is_best() ? "best" : "",
+                static_cast<long long>(c.bytes()), c.path().c_str());
+  }
+  return kExitOk;
+}
+
+int Metrics(Globals* g, uint64_t id, const std::vector<std::string>& keys, int64_t from, int64_t to) {
+  Connection conn(g->conn);
+  ttsd::v1::GetMetricsRequest req;
+  req.set_job_id(id);
+  for (const auto& k : keys) req.add_keys(k);
+  req.set_from_step(from);
+  req.set_to_step(to);
+  ttsd::v1::GetMetricsResponse resp;
+  auto ctx = conn.Context();
+  grpc::Status st = conn.stub().GetMetrics(ctx.get(), req, &resp);
+  if (!st.ok()) return conn.Report(st);
+  if (g->json()) {
+    std::printf("%s\n", ToJson(resp).c_str());
+    return kExitOk;
+  }
+  if (resp.series().empty()) {
+    std::printf("no metrics%s yet\n", keys.empty() ? "" : " with those keys");
+    return kExitOk;
+  }
+  // One row per step, one column per key.
+  std::map<int64_t, std::map<std::string, double>> table;
+  std::printf("%-8s", "step");
+  for (const auto& s : resp.series()) {
+    std::printf(" %14s", s.key().c_str());
+    for (const auto& p : s.points()) table[p.step()][s.key()] = p.value();
+  }
+  std::printf("\n");
+  for (const auto& [step, row] : table) {
+    std::printf("%-8lld", static_cast<long long>(step));
+    for (const auto& s : resp.series()) {
+      auto it = row.find(s.key());
+      if (it == row.end()) {
+        std::printf(" %14s", "-");
+      } else {
+        std::printf(" %14.6g", it->second);
+      }
+    }
+    std::printf("\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterArtifactCommands(CLI::App& app, Globals* g) {
+  auto lid = std::make_shared<uint64_t>(0);
+  auto follow = std::make_shared<bool>(false);
+  auto* logs = app.add_subcommand("logs", "Print a job's train.log");
+  logs->add_option("job", *lid, "Job id")->required();
+  logs->add_flag("-f,--follow", *follow, "Keep printing as the job goes on");
+  logs->callback([g, lid, follow] { g->exit_code = Logs(g, *lid, *follow); });
+
+  auto cid = std::make_shared<uint64_t>(0);
+  auto* ckpts = app.add_subcommand("checkpoints", "List a job's checkpoints");
+  ckpts->add_option("job", *cid, "Job id")->required();
+  ckpts->callback([g, cid] { g->exit_code = Checkpoints(g, *cid); });
+
+  struct MetricArgs {
+    uint64_t id = 0;
+    std::vector<std::string> keys;
+    int64_t from = 0, to = 0;
+  };
+  auto ma = std::make_shared<MetricArgs>();
+  auto* metrics = app.add_subcommand("metrics", "Print a job's metric curves (one row per step)");
+  metrics->add_option("job", ma->id, "Job id")->required();
+  metrics->add_option("--key", ma->keys, "Only these keys (train/loss, val/loss, lr, ...)");
+  metrics->add_option("--from", ma->from, "First step");
+  metrics->add_option("--to", ma->to, "Last step (0: the newest)");
+  metrics->callback([g, ma] { g->exit_code = Metrics(g, ma->id, ma->keys, ma->from, ma->to); });
+}
+
+}  // namespace ttsd::client

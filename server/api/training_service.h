@@ -1,0 +1,55 @@
+// ttsd.v1.TrainingService on gRPC's callback API. Unary calls are answered on the gRPC thread that
+// received them (each is a few SQLite statements); WatchJob and GetArtifact are server streams with one
+// write in flight (watch_reactor.h, the artifact reader below).
+#pragma once
+
+#include "server/api/auth.h"
+#include "server/api/watch_reactor.h"
+#include "server/daemon/job_manager.h"
+#include "ttsd/v1/ttsd.grpc.pb.h"
+
+namespace ttsd::server::api {
+
+class TrainingService final : public ttsd::v1::TrainingService::CallbackService {
+ public:
+  TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs, Authorizer auth, absl::Duration heartbeat);
+
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx, const ttsd::v1::SubmitJobRequest* req,
+                                      ttsd::v1::SubmitJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                   ttsd::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx, const ttsd::v1::ListJobsRequest* req,
+                                     ttsd::v1::ListJobsResponse* resp) override;
+  grpc::ServerUnaryReactor* StopJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                    ttsd::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* ResumeJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                      ttsd::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                      ttsd::v1::Job* resp) override;
+  grpc::ServerWriteReactor<ttsd::v1::JobEvent>* WatchJob(grpc::CallbackServerContext* ctx,
+                                                         const ttsd::v1::WatchJobRequest* req) override;
+  grpc::ServerUnaryReactor* GetMetrics(grpc::CallbackServerContext* ctx, const ttsd::v1::GetMetricsRequest* req,
+                                       ttsd::v1::GetMetricsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListCheckpoints(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                            ttsd::v1::ListCheckpointsResponse* resp) override;
+  grpc::ServerWriteReactor<ttsd::v1::ArtifactChunk>* GetArtifact(grpc::CallbackServerContext* ctx,
+                                                                 const ttsd::v1::GetArtifactRequest* req) override;
+
+  WatchRegistry& watches() { return watches_; }
+
+ private:
+  grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* ctx, const grpc::Status& st);
+  // The API view of a job: the row plus what only the daemon knows (queue position, newest step).
+  ttsd::v1::Job View(const store::JobRecord& r);
+  using Command = absl::StatusOr<store::JobRecord> (daemon::JobManager::*)(int64_t);
+  grpc::ServerUnaryReactor* RunCommand(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                       ttsd::v1::Job* resp, Command command);
+
+  daemon::EventBus* bus_;
+  store::Store& store_;
+  daemon::JobManager* jobs_;
+  Authorizer auth_;
+  WatchRegistry watches_;
+};
+
+}  // namespace ttsd::server::api

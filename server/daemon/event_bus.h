@@ -1,0 +1,52 @@
+// Every job event goes through here: stored first (gap-free seq), then handed to the live subscribers
+// (watch streams) in seq order. Storing before publishing is what lets a watcher replay the store and
+// then follow live events with no gap: whatever it did not read from the store reaches it live.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/store/store.h"
+#include "ttsd/v1/ttsd.pb.h"
+
+namespace ttsd::server::daemon {
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // Called with the bus's lock held, in seq order per job: must be quick and must not call the bus.
+  virtual void OnLiveEvent(const ttsd::v1::JobEvent& e) = 0;
+};
+
+class EventBus {
+ public:
+  explicit EventBus(store::Store* store) : store_(store) {}
+
+  store::Store& store() { return *store_; }
+
+  // Stores `e` (seq, time and attempt are assigned) and publishes it. A sample's WAV bytes are
+  // published but not stored (the stored event keeps the file's path).
+  absl::StatusOr<int64_t> Append(int64_t job_id, ttsd::v1::JobEvent e);
+  // Store::Transition plus the publication of its state event.
+  absl::StatusOr<store::JobRecord> Transition(int64_t job_id, store::JobState to, const std::string& reason,
+                                              const std::string& message);
+  // Store::CreateJob with the job's first state event (QUEUED).
+  absl::StatusOr<store::JobRecord> CreateJob(const store::NewJob& job, bool* created);
+
+  void Subscribe(int64_t job_id, Subscriber* s);
+  void Unsubscribe(int64_t job_id, Subscriber* s);
+
+ private:
+  void Publish(int64_t job_id, const ttsd::v1::JobEvent& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  store::Store* store_;
+  // Held from storing an event to publishing it, so subscribers see each job's events in seq order.
+  absl::Mutex mu_;
+  std::map<int64_t, std::set<Subscriber*>> subscribers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ttsd::server::daemon

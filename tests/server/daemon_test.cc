@@ -1,0 +1,342 @@
+// The daemon end to end: a real `ttsd serve` on a temporary unix socket and data dir, real workers
+// training the `tiny` Glow-TTS on real WAVs, driven over gRPC and through the real `ttsctl`.
+#include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "tests/testing/command.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/temp_dir.h"
+
+namespace ttsd {
+namespace {
+
+using ::testing::HasSubstr;
+using ttsd::v1::Job;
+using ttsd::v1::JobEvent;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::MakeSmallCorpus(tmp_.Join("data"), 12);
+    daemon_ = std::make_unique<testing::TestDaemon>(TTSD_BINARY, tmp_.Join("dd"));
+    ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+  }
+
+  // A tiny-model job of `steps` steps: validation every 10, checkpoint every `ckpt` steps.
+  std::string Config(int steps, int ckpt = 10, const std::string& extra = "") {
+    return testing::WriteConfig(
+        tmp_.path(), "seed: 5\nthreads: 1\ndata:\n  path: data\n  validation:\n    count: 2\ntext:\n  mode: characters\n"
+                     "batch:\n  size: 2\nmodel:\n  preset: tiny\ntraining:\n  max_steps: " + std::to_string(steps) +
+                     "\n  warmup_steps: 20\n  log_interval: 1\n" + extra + "validation:\n  interval_steps: 10\n"
+                     "checkpoint:\n  interval_steps: " + std::to_string(ckpt) + "\n  keep_last: 2\n");
+  }
+
+  uint64_t SubmitOk(const std::string& config) {
+    Job job;
+    grpc::Status st = daemon_->Submit(config, &job);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return job.id();
+  }
+
+  std::string Ctl(const std::string& args) {
+    return std::string(TTSCTL_BINARY) + " --addr " + daemon_->addr() + " " + args;
+  }
+
+  grpc::Status Command(grpc::Status (ttsd::v1::TrainingService::Stub::*rpc)(grpc::ClientContext*,
+                                                                             const ttsd::v1::JobRef&, Job*),
+                       uint64_t id, Job* out = nullptr) {
+    grpc::ClientContext ctx;
+    ttsd::v1::JobRef ref;
+    ref.set_job_id(id);
+    Job job;
+    grpc::Status st = (daemon_->stub().*rpc)(&ctx, ref, &job);
+    if (out) *out = job;
+    return st;
+  }
+
+  // train/loss steps as GetMetrics returns them.
+  std::vector<int64_t> LossSteps(uint64_t id) {
+    grpc::ClientContext ctx;
+    ttsd::v1::GetMetricsRequest req;
+    req.set_job_id(id);
+    req.add_keys("train/loss");
+    ttsd::v1::GetMetricsResponse resp;
+    EXPECT_TRUE(daemon_->stub().GetMetrics(&ctx, req, &resp).ok());
+    std::vector<int64_t> steps;
+    for (const auto& s : resp.series()) {
+      for (const auto& p : s.points()) steps.push_back(p.step());
+    }
+    return steps;
+  }
+
+  bool Running(const Job& j) { return j.state() == ttsd::v1::JOB_STATE_RUNNING && j.step() >= 15; }
+
+  testing::TempDir tmp_;
+  std::unique_ptr<testing::TestDaemon> daemon_;
+};
+
+void ExpectGapFree(const std::vector<JobEvent>& events, uint64_t first) {
+  uint64_t want = first;
+  for (const auto& e : events) {
+    if (e.has_end()) continue;
+    EXPECT_EQ(e.seq(), want);
+    want = e.seq() + 1;
+  }
+}
+
+TEST_F(DaemonTest, SubmitWatchSucceedsThroughTtsctl) {
+  std::string config = Config(30);
+  testing::CommandResult r = testing::RunCommand(Ctl("submit " + config + " --watch --samples-dir " + tmp_.Join("s")));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("step 30/30"));
+  EXPECT_THAT(r.output, HasSubstr("validation step 10"));
+  EXPECT_THAT(r.output, HasSubstr("job 1 SUCCEEDED"));
+  Job job = daemon_->GetJob(1);
+  EXPECT_EQ(job.state(), ttsd::v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(job.attempt(), 1u);
+  // The job folder holds what a standalone run folder holds.
+  for (const char* f : {"config.yaml", "train.log", "metrics.jsonl", "symbols.json", "checkpoints"}) {
+    EXPECT_TRUE(std::filesystem::exists(job.job_dir() + "/" + f)) << f;
+  }
+  std::vector<int64_t> steps = LossSteps(1);
+  ASSERT_EQ(steps.size(), 30u);
+  EXPECT_EQ(steps.front(), 1);
+  EXPECT_EQ(steps.back(), 30);
+
+  r = testing::RunCommand(Ctl("list"));
+  EXPECT_THAT(r.output, HasSubstr("SUCCEEDED"));
+  r = testing::RunCommand(Ctl("--output json status 1"));
+  EXPECT_THAT(r.output, HasSubstr("\"state\":\"JOB_STATE_SUCCEEDED\""));
+  r = testing::RunCommand(Ctl("checkpoints 1"));
+  EXPECT_THAT(r.output, HasSubstr("ckpt-000000030.pt"));
+  r = testing::RunCommand(Ctl("metrics 1 --key val/loss"));
+  EXPECT_THAT(r.output, HasSubstr("val/loss"));
+  r = testing::RunCommand(Ctl("logs 1"));
+  EXPECT_THAT(r.output, HasSubstr("finished at step 30"));
+  // A command in the wrong state names the state.
+  Job out;
+  grpc::Status st = Command(&ttsd::v1::TrainingService::Stub::StopJob, 1, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("SUCCEEDED"));
+}
+
+TEST_F(DaemonTest, WatchReplaysEverythingAndResumesFromAnySeqWithoutGapOrDuplicate) {
+  uint64_t id = SubmitOk(Config(20));
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 120));
+  Job job = daemon_->GetJob(id);
+  std::vector<JobEvent> all = daemon_->Events(id, 0, /*follow=*/true);
+  ASSERT_FALSE(all.empty());
+  EXPECT_TRUE(all.back().has_end());
+  EXPECT_EQ(all.back().end().final_state(), ttsd::v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(all.size(), job.last_seq() + 1);  // every stored event, then the end
+  ExpectGapFree(all, 1);
+  // Reconnecting mid-stream: the rest, exactly.
+  uint64_t mid = job.last_seq() / 2;
+  std::vector<JobEvent> rest = daemon_->Events(id, mid, true);
+  ASSERT_EQ(rest.size(), job.last_seq() - mid + 1);
+  ExpectGapFree(rest, mid + 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(rest.front(), all[mid]));
+}
+
+TEST_F(DaemonTest, LiveWatchSeesEveryEventOnceWhileTheJobRuns) {
+  uint64_t id = SubmitOk(Config(60));
+  std::vector<JobEvent> live = daemon_->Events(id, 0, /*follow=*/true);  // starts while QUEUED/STARTING
+  ASSERT_FALSE(live.empty());
+  ASSERT_TRUE(live.back().has_end());
+  EXPECT_EQ(live.back().end().final_state(), ttsd::v1::JOB_STATE_SUCCEEDED);
+  ExpectGapFree(live, 1);
+  int progress = 0;
+  for (const auto& e : live) progress += e.has_progress();
+  EXPECT_EQ(progress, 60);
+}
+
+TEST_F(DaemonTest, StopCheckpointsThenResumeContinuesFromTheStopStep) {
+  uint64_t id = SubmitOk(Config(3000, 1000));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return Running(j); }, 120, &job)) << job.DebugString();
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::StopJob, id, &job).ok());
+  EXPECT_EQ(job.state(), ttsd::v1::JOB_STATE_STOPPING);
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_STOPPED, 60, &job)) << job.DebugString();
+  std::vector<int64_t> before = LossSteps(id);
+  ASSERT_FALSE(before.empty());
+  int64_t stop_step = before.back();
+  EXPECT_TRUE(std::filesystem::exists(job.job_dir() + "/checkpoints/ckpt-" + std::string(9 - std::to_string(stop_step).size(), '0') +
+                                      std::to_string(stop_step) + ".pt"))
+      << "no checkpoint at the stop step " << stop_step;
+  // Resume a STOPPED job; a second resume is refused with the state named.
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::ResumeJob, id, &job).ok());
+  grpc::Status again = Command(&ttsd::v1::TrainingService::Stub::ResumeJob, id);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return j.state() == ttsd::v1::JOB_STATE_RUNNING && j.step() > stop_step + 5; },
+                               120, &job));
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::CancelJob, id, &job).ok());
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_CANCELLED, 60, &job));
+  // The curve continues from the stop step: every step once, in order, no step lost.
+  std::vector<int64_t> steps = LossSteps(id);
+  ASSERT_GT(steps.size(), before.size());
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i], static_cast<int64_t>(i) + 1);
+  EXPECT_EQ(job.attempt(), 2u);
+  EXPECT_EQ(job.restarts(), 0u);
+}
+
+TEST_F(DaemonTest, CancelKillsTheWorkersWholeProcessGroup) {
+  uint64_t id = SubmitOk(Config(100000, 1000));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return Running(j) && j.worker_pid() > 0; }, 120, &job));
+  const pid_t group = static_cast<pid_t>(job.worker_pid());
+  ASSERT_EQ(::kill(-group, 0), 0);
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::CancelJob, id, &job).ok());
+  EXPECT_EQ(job.state(), ttsd::v1::JOB_STATE_CANCELLING);
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_CANCELLED, 60, &job));
+  EXPECT_EQ(job.reason(), "USER_CANCEL");
+  EXPECT_EQ(::kill(-group, 0), -1);
+  EXPECT_EQ(errno, ESRCH) << "processes of the worker's group survived the cancel";
+  EXPECT_EQ(Command(&ttsd::v1::TrainingService::Stub::CancelJob, id).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(DaemonTest, KilledWorkerRestartsFromItsCheckpoint) {
+  uint64_t id = SubmitOk(Config(200, 10));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return j.state() == ttsd::v1::JOB_STATE_RUNNING && j.step() >= 25; },
+                               120, &job));
+  ASSERT_EQ(::kill(static_cast<pid_t>(job.worker_pid()), SIGKILL), 0);
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 180, &job)) << job.DebugString();
+  EXPECT_EQ(job.restarts(), 1u);
+  EXPECT_EQ(job.attempt(), 2u);
+  std::vector<int64_t> steps = LossSteps(id);
+  ASSERT_EQ(steps.size(), 200u);  // the rows past the checkpoint from the killed attempt were archived
+  for (size_t i = 0; i < steps.size(); ++i) ASSERT_EQ(steps[i], static_cast<int64_t>(i) + 1);
+  bool saw_restart = false;
+  for (const auto& e : daemon_->Events(id)) {
+    saw_restart |= e.has_state() && e.state().state() == ttsd::v1::JOB_STATE_RESTARTING;
+  }
+  EXPECT_TRUE(saw_restart);
+}
+
+TEST_F(DaemonTest, WorkerCrashesBeyondMaxRestartsFailTheJobWithTheReason) {
+  uint64_t id = SubmitOk(Config(100000, 1000, "  max_restarts: 0\n"));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return Running(j) && j.worker_pid() > 0; }, 120, &job));
+  ASSERT_EQ(::kill(static_cast<pid_t>(job.worker_pid()), SIGKILL), 0);
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_FAILED, 60, &job));
+  EXPECT_EQ(job.reason(), "MAX_RESTARTS");
+  EXPECT_THAT(job.message(), HasSubstr("signal 9"));
+  testing::CommandResult r = testing::RunCommand(Ctl("watch " + std::to_string(id)));
+  EXPECT_EQ(r.code, 1) << r.output;  // a watch of a failed job ends non-zero
+  EXPECT_THAT(r.output, HasSubstr("FAILED"));
+}
+
+TEST_F(DaemonTest, DaemonKilledMidTrainingRequeuesAndTheJobFinishes) {
+  uint64_t id = SubmitOk(Config(300, 20));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return j.state() == ttsd::v1::JOB_STATE_RUNNING && j.step() >= 45; },
+                               120, &job));
+  daemon_->Kill(SIGKILL);
+  ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 180, &job)) << job.DebugString();
+  EXPECT_EQ(job.restarts(), 0u) << "a daemon restart used the job's restart budget";
+  EXPECT_GE(job.attempt(), 2u);
+  std::vector<int64_t> steps = LossSteps(id);
+  ASSERT_EQ(steps.size(), 300u);
+  for (size_t i = 0; i < steps.size(); ++i) ASSERT_EQ(steps[i], static_cast<int64_t>(i) + 1);
+  // Its whole history survived: one gap-free event sequence across both daemons.
+  ExpectGapFree(daemon_->Events(id), 1);
+}
+
+TEST_F(DaemonTest, DuplicateRequestIdQueuesOneJob) {
+  std::string config = Config(5);
+  Job a, b;
+  ASSERT_TRUE(daemon_->Submit(config, &a, "req-42").ok());
+  ASSERT_TRUE(daemon_->Submit(config, &b, "req-42").ok());
+  EXPECT_EQ(a.id(), b.id());
+  grpc::ClientContext ctx;
+  ttsd::v1::ListJobsRequest req;
+  ttsd::v1::ListJobsResponse resp;
+  ASSERT_TRUE(daemon_->stub().ListJobs(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.jobs_size(), 1);
+}
+
+TEST_F(DaemonTest, InvalidConfigIsRefusedWithEveryFieldErrorAndNothingQueued) {
+  std::string bad = testing::WriteConfig(tmp_.path(), "data:\n  path: data\nmodel:\n  preset: tiny\ntraining:\n"
+                                                      "  max_steps: -3\n  optimiser: sgd\nbatch:\n  size: nope\n");
+  grpc::Status st = daemon_->Submit(bad, nullptr);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("training.optimiser"));
+  EXPECT_THAT(st.error_message(), HasSubstr("batch.size"));
+  testing::CommandResult r = testing::RunCommand(Ctl("submit " + bad));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("nothing was queued"));
+  EXPECT_THAT(r.output, HasSubstr(":7:"));  // line:col of the unknown key
+  r = testing::RunCommand(Ctl("list"));
+  EXPECT_THAT(r.output, HasSubstr("no jobs"));
+}
+
+TEST_F(DaemonTest, QueuedJobsRunByPriorityThenOrderAndReportTheirPosition) {
+  uint64_t first = SubmitOk(Config(100000, 1000));
+  ASSERT_TRUE(daemon_->WaitForState(first, ttsd::v1::JOB_STATE_RUNNING, 120));
+  uint64_t low = SubmitOk(Config(5));
+  std::string urgent_cfg = Config(5);
+  ttsd::v1::SubmitJobRequest req;
+  Job urgent;
+  {
+    testing::CommandResult r = testing::RunCommand(Ctl("--output json submit --priority 5 " + urgent_cfg));
+    ASSERT_EQ(r.code, 0) << r.output;
+  }
+  Job low_job = daemon_->GetJob(low);
+  Job urgent_job = daemon_->GetJob(low + 1);
+  EXPECT_EQ(urgent_job.queue_position(), 1u);
+  EXPECT_EQ(low_job.queue_position(), 2u);
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::CancelJob, first).ok());
+  ASSERT_TRUE(daemon_->WaitForState(low, ttsd::v1::JOB_STATE_SUCCEEDED, 120));
+  urgent_job = daemon_->GetJob(low + 1);
+  low_job = daemon_->GetJob(low);
+  EXPECT_EQ(urgent_job.state(), ttsd::v1::JOB_STATE_SUCCEEDED);
+  EXPECT_LT(urgent_job.updated().seconds() * 1000 + urgent_job.updated().nanos() / 1000000,
+            low_job.updated().seconds() * 1000 + low_job.updated().nanos() / 1000000);
+}
+
+TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
+  testing::TempDir tmp;
+  testing::CommandResult r = testing::RunCommand(std::string(TTSD_BINARY) + " serve --data-dir " + tmp.Join("dd") +
+                                                 " --listen tcp://127.0.0.1:0");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--token-file"));
+
+  testing::WriteTextFile(tmp.Join("token"), "s3cret-token\n");
+  int port = 20000 + (::getpid() % 20000);
+  std::string addr = "tcp://127.0.0.1:" + std::to_string(port);
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd2"), {"--listen", addr, "--token-file", tmp.Join("token")});
+  ASSERT_TRUE(d.Start()) << d.log();  // health answers without a token
+  r = testing::RunCommand(std::string(TTSCTL_BINARY) + " --addr " + addr + " list");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("needs a token"));
+  testing::WriteTextFile(tmp.Join("wrong"), "s3cret-tokeN\n");
+  r = testing::RunCommand(std::string(TTSCTL_BINARY) + " --addr " + addr + " --token-file " + tmp.Join("wrong") + " list");
+  EXPECT_THAT(r.output, HasSubstr("wrong token"));
+  r = testing::RunCommand("TTSD_TOKEN_FILE=" + tmp.Join("token") + " " + TTSCTL_BINARY + " --addr " + addr + " list");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("no jobs"));
+}
+
+TEST(DaemonSecurityTest, SocketIsOwnerOnlyAndOneDaemonPerDataDir) {
+  testing::TempDir tmp;
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"));
+  ASSERT_TRUE(d.Start()) << d.log();
+  auto perms = std::filesystem::status(tmp.Join("dd/ttsd.sock")).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  testing::CommandResult r = testing::RunCommand(std::string(TTSD_BINARY) + " serve --data-dir " + tmp.Join("dd"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.output, HasSubstr("another ttsd serve is using"));
+}
+
+}  // namespace
+}  // namespace ttsd
