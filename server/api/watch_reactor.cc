@@ -1,6 +1,7 @@
 #include "server/api/watch_reactor.h"
 
 #include "core/common/file_util.h"
+#include "spdlog/spdlog.h"
 #include "server/daemon/job_events.h"
 
 namespace ttsd::server::api {
@@ -67,6 +68,7 @@ void WatchReactor::OnLiveEvent(const ttsd::v1::JobEvent& e) {
   if (finished_ || ending_) return;
   if (live_.size() >= kLiveQueueLimit) {
     live_.clear();  // the store has them all: catch up from there
+    if (!lagged_) spdlog::info("a watcher of job {} fell behind at event {}; it catches up from the store", job_id_, cursor_);
     lagged_ = true;
     return;
   }

@@ -158,6 +158,35 @@ TEST_F(DaemonTest, LiveWatchSeesEveryEventOnceWhileTheJobRuns) {
   EXPECT_EQ(progress, 60);
 }
 
+// A watcher that stops reading: its stream's flow-control window fills, its queue overflows and is
+// dropped; the job runs on regardless, and when the watcher reads again it gets every event, in order,
+// from the store.
+TEST_F(DaemonTest, ASlowWatcherDoesNotHoldUpTrainingAndStillGetsEveryEvent) {
+  // ~2500 progress events: more than the socket buffers and the stream's window hold.
+  uint64_t id = SubmitOk(Config(2500, 5000));
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // keep the receive window at its 64 KiB default
+  auto stub = ttsd::v1::TrainingService::NewStub(
+      grpc::CreateCustomChannel(daemon_->addr(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ttsd::v1::WatchJobRequest req;
+  req.set_job_id(id);
+  req.set_follow(true);
+  auto reader = stub->WatchJob(&ctx, req);
+  Job job;
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 300, &job)) << job.DebugString();
+  EXPECT_THAT(daemon_->log(), HasSubstr("fell behind"));
+  std::vector<JobEvent> got;
+  JobEvent e;
+  while (reader->Read(&e)) {
+    if (!e.has_heartbeat()) got.push_back(e);
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(got.size(), job.last_seq() + 1);
+  ExpectGapFree(got, 1);
+  EXPECT_EQ(got.back().end().final_state(), ttsd::v1::JOB_STATE_SUCCEEDED);
+}
+
 TEST_F(DaemonTest, StopCheckpointsThenResumeContinuesFromTheStopStep) {
   uint64_t id = SubmitOk(Config(3000, 1000));
   Job job;
@@ -302,6 +331,21 @@ TEST_F(DaemonTest, QueuedJobsRunByPriorityThenOrderAndReportTheirPosition) {
   EXPECT_EQ(urgent_job.state(), ttsd::v1::JOB_STATE_SUCCEEDED);
   EXPECT_LT(urgent_job.updated().seconds() * 1000 + urgent_job.updated().nanos() / 1000000,
             low_job.updated().seconds() * 1000 + low_job.updated().nanos() / 1000000);
+}
+
+// examples/python_client.py with Debian's python3-grpcio and the generated stubs: submit, follow to the
+// end, fetch the newest checkpoint with its sha256 checked.
+TEST_F(DaemonTest, PythonClientSubmitsWatchesAndFetchesTheCheckpoint) {
+  std::string config = Config(20);
+  testing::CommandResult r = testing::RunCommand("PYTHONPATH=" TTSD_PYTHON_PROTO_DIR " /usr/bin/python3 " TTSD_SOURCE_DIR
+                                                 "/examples/python_client.py --addr " + daemon_->addr() + " " + config +
+                                                 " --checkpoint-out " + tmp_.Join("newest.pt"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("job 1 queued"));
+  EXPECT_THAT(r.output, HasSubstr("step 20/20"));
+  EXPECT_THAT(r.output, HasSubstr("job 1 SUCCEEDED"));
+  EXPECT_THAT(r.output, HasSubstr("sha256 ok"));
+  EXPECT_GT(std::filesystem::file_size(tmp_.Join("newest.pt")), 10000u);
 }
 
 TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
