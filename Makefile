@@ -5,6 +5,7 @@ JOBS ?= $(shell nproc)
 CORPUS ?= corpus
 DEMO_STEPS ?= 300
 TTSD := $(BUILD_DIR)/server/ttsd
+TTSCTL := $(BUILD_DIR)/client/ttsctl
 
 .PHONY: all deps configure build test demo corpus bench clean
 
@@ -41,12 +42,10 @@ demo: build corpus
 	mkdir -p samples/demo
 	$(TTSD) audio mel --config examples/quickstart.yaml --in $(CORPUS)/slt/wavs/slt-0001.wav --out samples/demo/slt-0001.npy
 	$(TTSD) audio griffin-lim --config examples/quickstart.yaml --in samples/demo/slt-0001.npy --out samples/demo/slt-0001-griffin-lim.wav
-	@echo "== train the quickstart voice (Glow-TTS, small preset) for $(DEMO_STEPS) steps; rerunning continues"
-	$(TTSD) train --config examples/quickstart.yaml --output-dir runs/demo --max-steps $(DEMO_STEPS) --resume auto
-	$(TTSD) synthesize --checkpoint runs/demo --text "The quiet garden was bright this morning." --out samples/demo/synthesized.wav
-	@echo "== demo done: corpus in $(CORPUS)/, run in runs/demo/ (checkpoints/, train.log, metrics.jsonl),"
-	@echo "   audio in samples/demo/. A longer run (ttsd train --config examples/quickstart.yaml; best at ~1400"
-	@echo "   steps, ~30 min on 2 cores) makes many words recognisable; see bench/BENCHMARKS.md."
+	@echo "== the daemon trains the quickstart voice (Glow-TTS, small preset) for $(DEMO_STEPS) steps"
+	bash tools/demo-daemon.sh $(TTSD) $(TTSCTL) $(DEMO_STEPS)
+	@echo "== demo done. The same engine runs standalone: $(TTSD) train --config examples/quickstart.yaml"
+	@echo "   (best at ~2800 steps, ~30 min on 2 cores, makes many words recognisable; bench/BENCHMARKS.md)."
 
 bench: build corpus
 	bash bench/features.sh examples/quickstart.yaml

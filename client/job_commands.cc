@@ -49,6 +49,7 @@ struct SubmitArgs {
   std::string path, name;
   int64_t priority = 0;
   uint32_t devices = 1;
+  int64_t max_steps = 0;
   bool validate = false, watch = false;
   std::string samples_dir = "samples";
 };
@@ -70,6 +71,7 @@ int Submit(Globals* g, const SubmitArgs& a) {
   req.set_name(a.name);
   req.set_priority(a.priority);
   req.set_devices(a.devices);
+  req.set_max_steps(a.max_steps);
   req.set_validate_only(a.validate);
   req.set_request_id(NewRequestId());
   ttsd::v1::SubmitJobResponse resp;
@@ -180,6 +182,7 @@ void RegisterJobCommands(CLI::App& app, Globals* g) {
   submit->add_option("--name", sa->name, "Job name (default: the config's name)");
   submit->add_option("--priority", sa->priority, "Higher runs first; FIFO within a priority");
   submit->add_option("--devices", sa->devices, "Devices the job needs")->check(CLI::PositiveNumber);
+  submit->add_option("--max-steps", sa->max_steps, "Override training.max_steps")->check(CLI::PositiveNumber);
   submit->add_flag("--validate", sa->validate, "Only check the config with the daemon; queue nothing");
   submit->add_flag("--watch", sa->watch, "Follow the job after queueing it (like ttsctl watch)");
   submit->add_option("--samples-dir", sa->samples_dir, "With --watch: where validation audio is saved");

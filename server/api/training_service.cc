@@ -146,6 +146,7 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   if (!parsed.ok()) return Reply(ctx, ToGrpcStatus(parsed.status()));
   core::TrainConfig cfg = parsed->config;
   cfg.output_dir.clear();  // the daemon decides: <data-dir>/jobs/<id>
+  if (req->max_steps() > 0) cfg.training.max_steps = req->max_steps();
   std::string resolved = core::EmitConfigYaml(cfg);
   resp->set_resolved_config_yaml(resolved);
   int64_t devices = req->devices() == 0 ? 1 : req->devices();

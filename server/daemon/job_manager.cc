@@ -163,7 +163,7 @@ void JobManager::Launch(const JobRecord& job, std::vector<std::string> devices) 
     argv.push_back("--threads");
     argv.push_back(std::to_string(options_.worker_threads));
   }
-  auto process = WorkerProcess::Spawn(argv, job.job_dir + "/worker.log");
+  auto process = WorkerProcess::Spawn(argv, job.job_dir + "/worker.log", options_.worker_nice);
   if (!process.ok()) {
     slots_.Release(devices);
     Settle(job.id, JobState::kFailed, "SPAWN_FAILED", std::string(process.status().message()));

@@ -32,6 +32,9 @@ struct ManagerOptions {
   std::vector<std::string> devices{"cpu"};  // from --devices
   int max_concurrent_jobs = 1;
   int worker_threads = 0;                   // --threads for every worker; 0: the job's config decides
+  // Workers run this much nicer than the daemon, so on a machine whose cores training keeps busy the
+  // daemon's few milliseconds of work per event (store, fan-out to watchers) are not queued behind it.
+  int worker_nice = 5;
   absl::Duration cancel_grace = absl::Seconds(30);  // after SIGTERM, before SIGKILL of the group
   absl::Duration shutdown_grace = absl::Seconds(120);
 };

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +21,9 @@ absl::Status Errno(const std::string& what) {
 }
 
 // Between fork and exec only async-signal-safe calls: everything is prepared before the fork.
-[[noreturn]] void ExecChild(char* const* argv, int pipe_w, int log_fd, pid_t daemon_pid) {
+[[noreturn]] void ExecChild(char* const* argv, int pipe_w, int log_fd, pid_t daemon_pid, int nice) {
   ::setpgid(0, 0);
+  if (nice != 0) ::setpriority(PRIO_PROCESS, 0, ::getpriority(PRIO_PROCESS, 0) + nice);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != daemon_pid) ::_exit(127);  // the daemon died before prctl took effect
   sigset_t none;
@@ -45,7 +47,7 @@ absl::Status Errno(const std::string& what) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Spawn(const std::vector<std::string>& argv,
-                                                                    const std::string& log_path) {
+                                                                    const std::string& log_path, int nice) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -58,7 +60,7 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Spawn(const std::v
   }
   const pid_t daemon_pid = ::getpid();
   pid_t pid = ::fork();
-  if (pid == 0) ExecChild(cargv.data(), fds[1], log_fd, daemon_pid);
+  if (pid == 0) ExecChild(cargv.data(), fds[1], log_fd, daemon_pid, nice);
   int fork_errno = errno;
   ::close(fds[1]);
   ::close(log_fd);

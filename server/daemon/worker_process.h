@@ -20,9 +20,10 @@ inline constexpr int kWorkerEventsFd = 3;
 
 class WorkerProcess {
  public:
-  // argv[0] is the executable. `log_path` receives the worker's stdout and stderr (appended).
+  // argv[0] is the executable. `log_path` receives the worker's stdout and stderr (appended). `nice` is
+  // added to the worker's scheduling niceness.
   static absl::StatusOr<std::unique_ptr<WorkerProcess>> Spawn(const std::vector<std::string>& argv,
-                                                              const std::string& log_path);
+                                                              const std::string& log_path, int nice = 0);
   ~WorkerProcess();  // closes the pipe; does not kill or wait
 
   pid_t pid() const { return pid_; }

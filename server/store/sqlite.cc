@@ -1,6 +1,7 @@
 #include "server/store/sqlite.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/common/status.h"
 
 namespace ttsd::server::store {
 
@@ -99,11 +100,19 @@ absl::StatusOr<Statement> Database::Prepare(const std::string& sql) {
   return Statement(db_, stmt);
 }
 
-absl::Status Database::InTransaction(const std::function<absl::Status()>& body) {
-  if (auto st = Exec("BEGIN IMMEDIATE"); !st.ok()) return st;
-  absl::Status st = body();
-  if (st.ok()) st = Exec("COMMIT");
-  if (!st.ok()) (void)Exec("ROLLBACK");
+absl::Status Database::InTransaction(const std::function<absl::Status()>& body, Durability d) {
+  const bool buffered = d == Durability::kBuffered;
+  if (buffered) TTSD_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
+  absl::Status st = Exec("BEGIN IMMEDIATE");
+  if (st.ok()) {
+    st = body();
+    if (st.ok()) st = Exec("COMMIT");
+    if (!st.ok()) (void)Exec("ROLLBACK");
+  }
+  if (buffered) {
+    absl::Status back = Exec("PRAGMA synchronous=FULL");
+    if (st.ok()) st = back;
+  }
   return st;
 }
 

@@ -222,7 +222,7 @@ absl::StatusOr<EventRecord> Store::AppendEvent(int64_t job_id, const std::string
     TTSD_ASSIGN_OR_RETURN(JobRecord job, GetJobLocked(job_id));
     TTSD_ASSIGN_OR_RETURN(e, AppendEventLocked(job, kind, payload, NowMs()));
     return absl::OkStatus();
-  });
+  }, Database::Durability::kBuffered);
   if (!st.ok()) return st;
   return e;
 }
@@ -294,7 +294,7 @@ absl::Status Store::WriteMetrics(const std::vector<MetricRow>& rows) {
       ins.Reset();
     }
     return absl::OkStatus();
-  });
+  }, Database::Durability::kBuffered);
 }
 
 absl::StatusOr<std::vector<MetricRow>> Store::QueryMetrics(int64_t job_id, const std::vector<std::string>& keys,

@@ -1,5 +1,6 @@
 #include "server/worker/worker_sink.h"
 
+#include "absl/time/clock.h"
 #include "server/worker/event_pipe.h"
 
 namespace ttsd::server::worker {
@@ -28,6 +29,7 @@ void WorkerSink::OnStep(const core::train::StepEvent& e) {
   p->set_step_seconds(e.step_seconds);
   p->set_frames_per_second(e.frames_per_second);
   p->set_eta_seconds(e.eta_seconds);
+  p->set_wall_time(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   Send(ev);
 }
 

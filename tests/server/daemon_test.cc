@@ -281,6 +281,26 @@ TEST_F(DaemonTest, DaemonKilledMidTrainingRequeuesAndTheJobFinishes) {
   ExpectGapFree(daemon_->Events(id), 1);
 }
 
+// `ttsctl watch` across a daemon kill -9 and restart: it reconnects with its last seq and exits 0 when
+// the job succeeds.
+TEST_F(DaemonTest, TtsctlWatchReconnectsAcrossADaemonRestart) {
+  uint64_t id = SubmitOk(Config(400, 20));
+  std::string out = tmp_.Join("watch.txt");
+  std::string cmd = Ctl("watch " + std::to_string(id) + " --stall-timeout 5") + " > " + out + " 2>&1; echo $? >> " + out;
+  std::thread watcher([&] { testing::RunCommand(cmd); });
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return j.state() == ttsd::v1::JOB_STATE_RUNNING && j.step() >= 60; },
+                               120, &job));
+  daemon_->Kill(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+  watcher.join();
+  testing::CommandResult r = testing::RunCommand("cat " + out);
+  EXPECT_THAT(r.output, HasSubstr("reconnecting from event"));
+  EXPECT_THAT(r.output, HasSubstr("job " + std::to_string(id) + " SUCCEEDED"));
+  EXPECT_THAT(r.output, ::testing::EndsWith("0\n"));
+}
+
 TEST_F(DaemonTest, DuplicateRequestIdQueuesOneJob) {
   std::string config = Config(5);
   Job a, b;
@@ -369,6 +389,31 @@ TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
   r = testing::RunCommand("TTSD_TOKEN_FILE=" + tmp.Join("token") + " " + TTSCTL_BINARY + " --addr " + addr + " list");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("no jobs"));
+}
+
+TEST(DaemonSecurityTest, TlsWithATokenServesAClientThatTrustsTheCertificate) {
+  testing::TempDir tmp;
+  testing::CommandResult gen = testing::RunCommand(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost "
+      "-keyout " + tmp.Join("key.pem") + " -out " + tmp.Join("cert.pem"));
+  ASSERT_EQ(gen.code, 0) << gen.output;
+  testing::WriteTextFile(tmp.Join("token"), "tls-token\n");
+  int port = 20000 + ((::getpid() + 7919) % 20000);
+  std::string addr = "tcp://localhost:" + std::to_string(port);
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"), {"--listen", addr, "--token-file", tmp.Join("token"), "--tls-cert",
+                                                      tmp.Join("cert.pem"), "--tls-key", tmp.Join("key.pem")});
+  ASSERT_TRUE(d.Start(/*wait=*/false));  // the plaintext health probe cannot talk TLS: ttsctl waits below
+  std::string ctl = std::string(TTSCTL_BINARY) + " --addr " + addr + " --token-file " + tmp.Join("token");
+  testing::CommandResult r;
+  for (int i = 0; i < 50; ++i) {
+    r = testing::RunCommand(ctl + " --tls-ca " + tmp.Join("cert.pem") + " list");
+    if (r.code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(r.code, 0) << r.output << d.log();
+  EXPECT_THAT(r.output, HasSubstr("no jobs"));
+  r = testing::RunCommand(ctl + " list");  // plaintext to a TLS port
+  EXPECT_NE(r.code, 0);
 }
 
 TEST(DaemonSecurityTest, SocketIsOwnerOnlyAndOneDaemonPerDataDir) {

@@ -32,7 +32,7 @@ TestDaemon::~TestDaemon() {
   if (pid_ > 0) Kill(SIGKILL);
 }
 
-bool TestDaemon::Start() {
+bool TestDaemon::Start(bool wait) {
   std::vector<std::string> args = {binary_, "serve", "--data-dir", data_dir_, "--heartbeat", "1", "--cancel-grace", "5"};
   args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;
@@ -55,7 +55,7 @@ bool TestDaemon::Start() {
   channel_ = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), ch_args);
   stub_ = ttsd::v1::TrainingService::NewStub(channel_);
   auto start = Clock::now();
-  while (Since(start) < 60) {
+  while (wait && Since(start) < 60) {
     int status;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -70,7 +70,7 @@ bool TestDaemon::Start() {
     if (health->Check(&ctx, req, &resp).ok()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return false;
+  return !wait;
 }
 
 void TestDaemon::Kill(int sig) {

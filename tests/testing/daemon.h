@@ -20,8 +20,9 @@ class TestDaemon {
   TestDaemon(std::string binary, std::string data_dir, std::vector<std::string> extra = {});
   ~TestDaemon();  // SIGKILLs a daemon still running
 
-  // Starts the daemon and waits (up to 60 s) until it answers. False if it exited or never answered.
-  bool Start();
+  // Starts the daemon and (with `wait`) waits up to 60 s until it answers plaintext gRPC health checks.
+  // False if it exited or never answered.
+  bool Start(bool wait = true);
   void Kill(int sig);  // signal the daemon and wait for it to exit
   bool running() const { return pid_ > 0; }
   // The address ttsctl takes: --listen from `extra`, else the data dir's socket.
