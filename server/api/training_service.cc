@@ -225,13 +225,19 @@ grpc::ServerUnaryReactor* TrainingService::CancelJob(grpc::CallbackServerContext
   return RunCommand(ctx, req, resp, &daemon::JobManager::Cancel);
 }
 
-grpc::ServerWriteReactor<ttsd::v1::JobEvent>* TrainingService::WatchJob(grpc::CallbackServerContext* ctx,
-                                                                        const ttsd::v1::WatchJobRequest* req) {
-  if (auto st = auth_.Check(*ctx); !st.ok()) return new FailedStream<ttsd::v1::JobEvent>(st);
-  if (auto job = store_.GetJob(static_cast<int64_t>(req->job_id())); !job.ok()) {
-    return new FailedStream<ttsd::v1::JobEvent>(ToGrpcStatus(job.status()));
+grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainingService::WatchJob(grpc::CallbackServerContext* ctx,
+                                                                      const grpc::ByteBuffer* raw) {
+  using Failed = FailedStream<grpc::ByteBuffer>;
+  if (auto st = auth_.Check(*ctx); !st.ok()) return new Failed(st);
+  ttsd::v1::WatchJobRequest req;
+  grpc::ByteBuffer copy(*raw);  // Deserialize consumes its buffer; this copy shares the slices
+  if (grpc::Status st = grpc::SerializationTraits<ttsd::v1::WatchJobRequest>::Deserialize(&copy, &req); !st.ok()) {
+    return new Failed(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a WatchJobRequest"));
   }
-  return new WatchReactor(bus_, &watches_, *req);
+  if (auto job = store_.GetJob(static_cast<int64_t>(req.job_id())); !job.ok()) {
+    return new Failed(ToGrpcStatus(job.status()));
+  }
+  return new WatchReactor(bus_, &watches_, req);
 }
 
 grpc::ServerUnaryReactor* TrainingService::GetMetrics(grpc::CallbackServerContext* ctx,

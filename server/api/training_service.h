@@ -10,7 +10,8 @@
 
 namespace ttsd::server::api {
 
-class TrainingService final : public ttsd::v1::TrainingService::CallbackService {
+class TrainingService final
+    : public ttsd::v1::TrainingService::WithRawCallbackMethod_WatchJob<ttsd::v1::TrainingService::CallbackService> {
  public:
   TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs, Authorizer auth, absl::Duration heartbeat);
 
@@ -26,8 +27,9 @@ class TrainingService final : public ttsd::v1::TrainingService::CallbackService 
                                       ttsd::v1::Job* resp) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
                                       ttsd::v1::Job* resp) override;
-  grpc::ServerWriteReactor<ttsd::v1::JobEvent>* WatchJob(grpc::CallbackServerContext* ctx,
-                                                         const ttsd::v1::WatchJobRequest* req) override;
+  // Raw: the request arrives as bytes and events leave as bytes (watch_reactor.h says why).
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(grpc::CallbackServerContext* ctx,
+                                                       const grpc::ByteBuffer* req) override;
   grpc::ServerUnaryReactor* GetMetrics(grpc::CallbackServerContext* ctx, const ttsd::v1::GetMetricsRequest* req,
                                        ttsd::v1::GetMetricsResponse* resp) override;
   grpc::ServerUnaryReactor* ListCheckpoints(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,

@@ -31,11 +31,6 @@ void WatchRegistry::Remove(WatchReactor* r) {
   reactors_.erase(r);
 }
 
-int WatchRegistry::size() {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(reactors_.size());
-}
-
 void WatchRegistry::TickerLoop() {
   absl::MutexLock lock(&mu_);
   while (!stop_) {
@@ -59,11 +54,17 @@ WatchReactor::WatchReactor(daemon::EventBus* bus, WatchRegistry* registry, const
   Pump();
 }
 
-bool WatchReactor::Wanted(const ttsd::v1::JobEvent& e) const {
-  return kinds_.empty() || kinds_.count(static_cast<int>(daemon::EventKindOf(e))) > 0;
+WatchReactor::Pending WatchReactor::ToPending(const ttsd::v1::JobEvent& e, std::shared_ptr<const std::string> wire) {
+  Pending p;
+  p.seq = static_cast<int64_t>(e.seq());
+  p.kind = static_cast<int>(daemon::EventKindOf(e));
+  store::JobState s;
+  if (e.has_state() && daemon::FromApiState(e.state().state(), &s)) p.state = static_cast<int>(s);
+  p.wire = wire ? std::move(wire) : std::make_shared<const std::string>(e.SerializeAsString());
+  return p;
 }
 
-void WatchReactor::OnLiveEvent(const ttsd::v1::JobEvent& e) {
+void WatchReactor::OnLiveEvent(const ttsd::v1::JobEvent& e, const std::shared_ptr<const std::string>& wire) {
   absl::MutexLock lock(&mu_);
   if (finished_ || ending_) return;
   if (live_.size() >= kLiveQueueLimit) {
@@ -72,7 +73,7 @@ void WatchReactor::OnLiveEvent(const ttsd::v1::JobEvent& e) {
     lagged_ = true;
     return;
   }
-  live_.push_back(e);
+  live_.push_back(ToPending(e, wire));
   if (!writing_ && !from_store_) Pump();  // idle and live: only in-memory work happens here
 }
 
@@ -84,14 +85,14 @@ bool WatchReactor::ReadStorePage() {
     if (e.has_sample() && !e.sample().path().empty()) {
       if (auto wav = core::ReadFileToString(e.sample().path()); wav.ok()) e.mutable_sample()->set_wav(std::move(*wav));
     }
-    backlog_.push_back(std::move(e));
+    backlog_.push_back(ToPending(e, nullptr));
   }
   return true;
 }
 
 void WatchReactor::Pump() {
   while (!writing_ && !finished_ && !ending_) {
-    ttsd::v1::JobEvent e;
+    Pending e;
     if (!backlog_.empty()) {
       e = std::move(backlog_.front());
       backlog_.pop_front();
@@ -106,8 +107,8 @@ void WatchReactor::Pump() {
     } else if (!live_.empty()) {
       e = std::move(live_.front());
       live_.pop_front();
-      if (static_cast<int64_t>(e.seq()) <= cursor_) continue;  // already sent from the store
-      if (static_cast<int64_t>(e.seq()) > cursor_ + 1) {       // a gap: never expected, but recover
+      if (e.seq <= cursor_) continue;      // already sent from the store
+      if (e.seq > cursor_ + 1) {           // a gap: never expected, but recover
         live_.clear();
         from_store_ = true;
         continue;
@@ -117,17 +118,15 @@ void WatchReactor::Pump() {
       if (!follow_ || IsSettled(static_cast<JobState>(last_state_))) SendEnd();
       return;
     }
-    cursor_ = static_cast<int64_t>(e.seq());
-    if (e.has_state()) {
-      store::JobState s;
-      if (daemon::FromApiState(e.state().state(), &s)) last_state_ = static_cast<int>(s);
-    }
-    if (Wanted(e)) Write(std::move(e));
+    cursor_ = e.seq;
+    if (e.state >= 0) last_state_ = e.state;
+    if (kinds_.empty() || kinds_.count(e.kind) > 0) Write(*e.wire);
   }
 }
 
-void WatchReactor::Write(ttsd::v1::JobEvent e) {
-  in_flight_ = std::move(e);
+void WatchReactor::Write(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  in_flight_ = grpc::ByteBuffer(&slice, 1);
   writing_ = true;
   last_write_ = absl::Now();
   StartWrite(&in_flight_);
@@ -139,7 +138,7 @@ void WatchReactor::SendEnd() {
   e.mutable_end()->set_final_state(daemon::ToApiState(static_cast<JobState>(last_state_)));
   if (auto job = bus_->store().GetJob(job_id_); job.ok()) e.mutable_end()->set_reason(job->reason);
   ending_ = true;
-  Write(std::move(e));
+  Write(e.SerializeAsString());
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
@@ -181,7 +180,7 @@ void WatchReactor::Tick(absl::Time now) {
   ttsd::v1::JobEvent e;
   daemon::SetTimestampMs(absl::ToUnixMillis(now), e.mutable_time());
   e.mutable_heartbeat();
-  Write(std::move(e));
+  Write(e.SerializeAsString());
 }
 
 }  // namespace ttsd::server::api

@@ -3,11 +3,15 @@
 // sent (by seq): no gap, no duplicate. One write is in flight at a time; live events wait in a bounded
 // queue. When the queue overflows (a slow watcher) it is dropped and the watcher catches up from the
 // store instead, so a slow watcher never holds up the worker that publishes.
+//
+// The method is registered raw (ByteBuffer in and out): a live event is serialised once by the bus and
+// the same bytes go to every watcher, instead of a copy and a serialisation per watcher.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
+#include <memory>
 #include <set>
 
 #include "absl/base/thread_annotations.h"
@@ -28,7 +32,6 @@ class WatchRegistry {
   void Add(WatchReactor* r);
   void Remove(WatchReactor* r);
   absl::Duration heartbeat() const { return heartbeat_; }
-  int size();
 
  private:
   void TickerLoop();
@@ -39,25 +42,33 @@ class WatchRegistry {
   std::thread ticker_;
 };
 
-class WatchReactor : public grpc::ServerWriteReactor<ttsd::v1::JobEvent>, public daemon::Subscriber {
+class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public daemon::Subscriber {
  public:
   static constexpr size_t kLiveQueueLimit = 512;
   static constexpr int kReplayPage = 256;
 
-  // Subscribes and starts sending. `job` must exist.
+  // Subscribes and starts sending. The job must exist.
   WatchReactor(daemon::EventBus* bus, WatchRegistry* registry, const ttsd::v1::WatchJobRequest& request);
 
-  void OnLiveEvent(const ttsd::v1::JobEvent& e) override;
+  void OnLiveEvent(const ttsd::v1::JobEvent& e, const std::shared_ptr<const std::string>& wire) override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
   void Tick(absl::Time now);  // from the registry's ticker
 
  private:
+  // An event waiting to be sent: what the stream logic needs to know of it, and its bytes.
+  struct Pending {
+    int64_t seq = 0;
+    int kind = 0;    // ttsd::v1::EventKind
+    int state = -1;  // store::JobState for state events, else -1
+    std::shared_ptr<const std::string> wire;
+  };
+  static Pending ToPending(const ttsd::v1::JobEvent& e, std::shared_ptr<const std::string> wire);
+
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ReadStorePage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);  // false when the store had nothing new
-  bool Wanted(const ttsd::v1::JobEvent& e) const;
-  void Write(ttsd::v1::JobEvent e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Write(const std::string& bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SendEnd() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishOnce(const grpc::Status& st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -70,14 +81,14 @@ class WatchReactor : public grpc::ServerWriteReactor<ttsd::v1::JobEvent>, public
   absl::Mutex mu_;
   int64_t cursor_ ABSL_GUARDED_BY(mu_);  // the newest seq sent (or filtered out)
   int last_state_ ABSL_GUARDED_BY(mu_);  // store::JobState as int, the newest seen
-  std::deque<ttsd::v1::JobEvent> backlog_ ABSL_GUARDED_BY(mu_);  // read from the store, not yet sent
-  std::deque<ttsd::v1::JobEvent> live_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> backlog_ ABSL_GUARDED_BY(mu_);  // read from the store, not yet sent
+  std::deque<Pending> live_ ABSL_GUARDED_BY(mu_);
   bool from_store_ ABSL_GUARDED_BY(mu_) = true;  // replaying / catching up
   bool lagged_ ABSL_GUARDED_BY(mu_) = false;     // live_ overflowed since the last store read
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;     // EndOfStream written or being written
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  ttsd::v1::JobEvent in_flight_ ABSL_GUARDED_BY(mu_);  // must outlive its write
+  grpc::ByteBuffer in_flight_ ABSL_GUARDED_BY(mu_);  // must outlive its write
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
 };
 

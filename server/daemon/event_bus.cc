@@ -54,7 +54,8 @@ void EventBus::Unsubscribe(int64_t job_id, Subscriber* s) {
 void EventBus::Publish(int64_t job_id, const ttsd::v1::JobEvent& e) {
   auto it = subscribers_.find(job_id);
   if (it == subscribers_.end()) return;
-  for (Subscriber* s : it->second) s->OnLiveEvent(e);
+  auto wire = std::make_shared<const std::string>(e.SerializeAsString());
+  for (Subscriber* s : it->second) s->OnLiveEvent(e, wire);
 }
 
 }  // namespace ttsd::server::daemon

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "absl/base/thread_annotations.h"
@@ -19,7 +20,8 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   // Called with the bus's lock held, in seq order per job: must be quick and must not call the bus.
-  virtual void OnLiveEvent(const ttsd::v1::JobEvent& e) = 0;
+  // `wire` is `e` serialised, once for all subscribers (a hundred watchers cost one serialisation).
+  virtual void OnLiveEvent(const ttsd::v1::JobEvent& e, const std::shared_ptr<const std::string>& wire) = 0;
 };
 
 class EventBus {
