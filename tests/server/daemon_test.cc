@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "server/reflection_list.grpc.pb.h"
 #include "tests/testing/command.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/temp_dir.h"
@@ -366,6 +367,27 @@ TEST_F(DaemonTest, PythonClientSubmitsWatchesAndFetchesTheCheckpoint) {
   EXPECT_THAT(r.output, HasSubstr("job 1 SUCCEEDED"));
   EXPECT_THAT(r.output, HasSubstr("sha256 ok"));
   EXPECT_GT(std::filesystem::file_size(tmp_.Join("newest.pt")), 10000u);
+}
+
+// Server reflection is on: a generic client (grpcurl's way) lists the daemon's services.
+TEST_F(DaemonTest, ReflectionListsTheServices) {
+  auto channel = grpc::CreateChannel(daemon_->addr(), grpc::InsecureChannelCredentials());
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext ctx;
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("*");
+  ASSERT_TRUE(stream->Write(req));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::set<std::string> names;
+  for (const auto& s : resp.list_services_response().service()) names.insert(s.name());
+  EXPECT_TRUE(names.count("ttsd.v1.TrainingService")) << ::testing::PrintToString(names);
+  EXPECT_TRUE(names.count("grpc.health.v1.Health"));
+  while (stream->Read(&resp)) {
+  }
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
