@@ -29,21 +29,33 @@ DAEMON=$!
 export TTSD_ADDR="unix://$TMP/dd/ttsd.sock"
 for _ in $(seq 1 100); do "$TTSCTL" ping --timeout 1 > /dev/null 2>&1 && break; sleep 0.2; done
 
-median_step_s() {  # metrics.jsonl -> median step_s of steps > 10
-  /usr/bin/python3 -c "
+# Both runs train on the same batches in the same order (same seed), so step i costs the same work in
+# each: the median over steps of daemon/standalone is a paired ratio, robust to a noisy moment in one run.
+paired() {  # standalone metrics.jsonl, daemon metrics.jsonl, round
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
 import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if '\"step_s\"' in l]
-print(statistics.median(r['step_s'] for r in rows if r['step'] > 10))" "$1"
+def steps(path):
+    return {r["step"]: r["step_s"] for r in map(json.loads, open(path)) if "step_s" in r and r["step"] > 10}
+s, d = steps(sys.argv[1]), steps(sys.argv[2])
+common = sorted(set(s) & set(d))
+ratio = statistics.median(d[i] / s[i] for i in common)
+print(f"round {sys.argv[3]}: standalone {statistics.median(s.values()):.4f} s/step, "
+      f"daemon {statistics.median(d.values()):.4f} s/step, paired per-step ratio {ratio:.3f} ({len(common)} steps)")
+PY
+}
+
+run_standalone() { "$TTSD" train --config "$TMP/step.yaml" --output-dir "$TMP/standalone-$1" > /dev/null 2>&1; }
+run_daemon() {
+  local job
+  job=$("$TTSCTL" submit "$TMP/step.yaml" 2>/dev/null)
+  "$TTSCTL" watch "$job" > /dev/null
+  ln -s "$TMP/dd/jobs/$job" "$TMP/daemon-$1"
 }
 
 echo "== step time: standalone ttsd train vs a daemon job ($STEPS steps, quickstart model, $ROUNDS rounds)"
 for r in $(seq 1 "$ROUNDS"); do
-  "$TTSD" train --config "$TMP/step.yaml" --output-dir "$TMP/standalone-$r" > /dev/null 2>&1
-  s=$(median_step_s "$TMP/standalone-$r/metrics.jsonl")
-  job=$("$TTSCTL" submit "$TMP/step.yaml" 2>/dev/null)
-  "$TTSCTL" watch "$job" > /dev/null
-  d=$(median_step_s "$TMP/dd/jobs/$job/metrics.jsonl")
-  /usr/bin/python3 -c "print(f'round $r: standalone {$s:.4f} s/step, daemon {$d:.4f} s/step, ratio {$d/$s:.3f}')"
+  if [ $((r % 2)) -eq 1 ]; then run_standalone "$r"; run_daemon "$r"; else run_daemon "$r"; run_standalone "$r"; fi
+  paired "$TMP/standalone-$r/metrics.jsonl" "$TMP/daemon-$r/metrics.jsonl" "$r"
 done
 
 echo "== event latency, worker -> watcher (tiny model, 400 steps, a progress event per step)"
