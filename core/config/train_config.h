@@ -213,11 +213,13 @@ struct TrainingConfig {
 struct ValidationConfig {
   int interval_steps = 500;  // 0 = only at the end
   int max_batches = 0;       // 0 = the whole validation split
+  int samples = 2;           // held-out utterances spoken (Griffin-Lim) at each validation; 0 = none
 
   template <class V>
   void Visit(V& v) {
     v("interval_steps", interval_steps);
     v("max_batches", max_batches);
+    v("samples", samples);
   }
 };
 

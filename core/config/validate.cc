@@ -129,6 +129,7 @@ void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   if (t.precision != "fp32" && !cuda) e.Add("training.precision", "bf16 and fp16 need a CUDA device; the CPU trains in fp32");
   if (c.validation.interval_steps < 0) e.Add("validation.interval_steps", "must be >= 0");
   if (c.validation.max_batches < 0) e.Add("validation.max_batches", "must be >= 0");
+  if (c.validation.samples < 0) e.Add("validation.samples", "must be >= 0");
   if (c.checkpoint.interval_steps < 1) e.Add("checkpoint.interval_steps", "must be >= 1");
   if (c.checkpoint.keep_last < 1) e.Add("checkpoint.keep_last", "must be >= 1");
   CheckEnum(e, "checkpoint.best_metric", c.checkpoint.best_metric,

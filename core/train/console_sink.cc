@@ -76,4 +76,8 @@ void ConsoleSink::OnCheckpoint(const CheckpointEvent& e) {
 
 void ConsoleSink::OnLog(const std::string& line) { Line(line); }
 
+void ConsoleSink::OnSample(const SampleEvent& e) {
+  Line(absl::StrFormat("audio %s (%.1f s): \"%s\"", e.path, e.duration_seconds, e.text));
+}
+
 }  // namespace ttsd::core::train

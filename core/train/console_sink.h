@@ -19,6 +19,7 @@ class ConsoleSink : public EventSink {
   void OnValidation(const ValidationEvent& e) override;
   void OnCheckpoint(const CheckpointEvent& e) override;
   void OnLog(const std::string& line) override;
+  void OnSample(const SampleEvent& e) override;
 
  private:
   ConsoleSink(std::ofstream log, std::ofstream metrics, bool quiet)

@@ -34,6 +34,16 @@ struct CheckpointEvent {
   bool is_best = false;
 };
 
+// Validation audio: a WAV the run wrote (samples/step_<step>/<tag>.wav in the run folder).
+struct SampleEvent {
+  int64_t step = 0;
+  std::string tag;   // the utterance id
+  std::string path;
+  int sample_rate = 0;
+  double duration_seconds = 0;
+  std::string text;  // what was said
+};
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -44,6 +54,7 @@ class EventSink {
   // The run continues from `step` (0: no checkpoint, a fresh start). The daemon archives the metric rows
   // an abandoned attempt logged beyond it.
   virtual void OnResumed(int64_t /*step*/) {}
+  virtual void OnSample(const SampleEvent& /*e*/) {}
 };
 
 }  // namespace ttsd::core::train

@@ -16,6 +16,7 @@
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/train/checkpoint.h"
 #include "core/train/precision.h"
+#include "core/train/validation_samples.h"
 
 namespace ttsd::core::train {
 namespace fs = std::filesystem;
@@ -282,6 +283,7 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
         }
         o_.sink->OnValidation({state_.step, state_.position.epoch,
                                {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}}, is_best});
+        WriteValidationSamples(model_, ds_, cfg_, device_, state_.step, o_.output_dir, o_.sink);
       }
       done = state_.step >= total;
       bool stop = o_.stop_requested != nullptr && o_.stop_requested->load();

@@ -63,6 +63,19 @@ void WorkerSink::OnLog(const std::string& line) {
   Send(ev);
 }
 
+void WorkerSink::OnSample(const core::train::SampleEvent& e) {
+  if (files_) files_->OnSample(e);
+  ttsd::v1::WorkerEvent ev;
+  auto* s = ev.mutable_sample();
+  s->set_step(e.step);
+  s->set_tag(e.tag);
+  s->set_path(e.path);
+  s->set_sample_rate(static_cast<uint32_t>(e.sample_rate));
+  s->set_duration_seconds(e.duration_seconds);
+  s->set_text(e.text);
+  Send(ev);
+}
+
 void WorkerSink::OnResumed(int64_t step) {
   if (files_) files_->OnResumed(step);
   ttsd::v1::WorkerEvent ev;

@@ -20,6 +20,7 @@ class WorkerSink : public core::train::EventSink {
   void OnCheckpoint(const core::train::CheckpointEvent& e) override;
   void OnLog(const std::string& line) override;
   void OnResumed(int64_t step) override;
+  void OnSample(const core::train::SampleEvent& e) override;
   void Send(const ttsd::v1::WorkerEvent& event);  // also for started/finished, which the trainer does not emit
 
  private:

@@ -100,6 +100,15 @@ TEST_F(DaemonTest, SubmitWatchSucceedsThroughTtsctl) {
   EXPECT_THAT(r.output, HasSubstr("step 30/30"));
   EXPECT_THAT(r.output, HasSubstr("validation step 10"));
   EXPECT_THAT(r.output, HasSubstr("job 1 SUCCEEDED"));
+  // Validation audio came through the stream as WAV bytes and was saved where watch said.
+  EXPECT_THAT(r.output, HasSubstr("audio step 10 'u"));
+  std::vector<std::string> saved;
+  for (const auto& f : std::filesystem::directory_iterator(tmp_.Join("s/1"))) saved.push_back(f.path().string());
+  ASSERT_EQ(saved.size(), 6u) << r.output;  // 2 sentences x validations at steps 10, 20, 30
+  for (const auto& path : saved) {
+    EXPECT_EQ(testing::RunCommand("head -c 4 " + path).output, "RIFF") << path;
+    EXPECT_GT(std::filesystem::file_size(path), 1000u) << path;
+  }
   Job job = daemon_->GetJob(1);
   EXPECT_EQ(job.state(), ttsd::v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(job.attempt(), 1u);
