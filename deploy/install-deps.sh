@@ -18,7 +18,9 @@ PACKAGES=(
   # speech tools: corpus generation, recognition, audio conversion
   espeak-ng flite sox pocketsphinx pocketsphinx-en-us
   # Python side: torchaudio golden values and the reference benchmark, example gRPC client
-  python3 python3-numpy python3-torchaudio python3-grpcio
+  python3 python3-numpy python3-torchaudio python3-grpcio python3-protobuf
+  # the daemon tests: a self-signed certificate for the TLS listener
+  openssl
   # the authors' Glow-TTS alignment search (Cython), for bench/train_step_vs_reference.sh
   cython3 python3-dev jq
 )
