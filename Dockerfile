@@ -2,6 +2,8 @@
 # only the shared libraries and tools ttsd needs at run time. Debian bookworm, CPU LibTorch 1.13.
 #   docker build -t ttsd .
 #   docker run --rm -v $PWD/corpus:/data ttsd data check --config /data/config.yaml
+#   docker run -d --name ttsd -v ttsd-data:/var/lib/ttsd -v $PWD/corpus:/data ttsd    # the daemon
+#   docker exec ttsd ttsctl submit /data/config.yaml ; docker exec ttsd ttsctl watch 1
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY deploy/install-deps.sh deploy/install-deps.sh
@@ -16,7 +18,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTTSD_BUILD_TESTS=
 FROM debian:bookworm-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libtorch1.13 libopenblas0-pthread libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libsndfile1 libsoxr0 \
-      libespeak-ng1 espeak-ng-data libspdlog1.10 libabsl20220623 libssl3 \
+      libespeak-ng1 espeak-ng-data libspdlog1.10 libabsl20220623 libssl3 libsqlite3-0 \
       espeak-ng flite sox python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/ttsd ttsd
@@ -24,4 +26,4 @@ COPY --from=build /out/ /
 USER ttsd
 ENV XDG_DATA_HOME=/var/lib/ttsd
 ENTRYPOINT ["ttsd"]
-CMD ["--help"]
+CMD ["serve"]
