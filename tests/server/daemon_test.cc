@@ -131,6 +131,38 @@ TEST_F(DaemonTest, SubmitWatchSucceedsThroughTtsctl) {
   EXPECT_THAT(r.output, HasSubstr("val/loss"));
   r = testing::RunCommand(Ctl("logs 1"));
   EXPECT_THAT(r.output, HasSubstr("finished at step 30"));
+  // The same WAV through GetArtifact, in small chunks, with the whole file's sha256 in the last chunk.
+  ttsd::v1::GetArtifactRequest areq;
+  areq.set_job_id(1);
+  areq.set_kind(ttsd::v1::ARTIFACT_KIND_SAMPLE);
+  areq.set_step(20);
+  std::string sample_path = job.job_dir() + "/samples/step_20";
+  ASSERT_TRUE(std::filesystem::exists(sample_path));
+  areq.set_tag(std::filesystem::directory_iterator(sample_path)->path().stem().string());
+  areq.set_chunk_bytes(4096);
+  grpc::ClientContext actx;
+  auto areader = daemon_->stub().GetArtifact(&actx, areq);
+  ttsd::v1::ArtifactChunk chunk;
+  std::string bytes, sha;
+  int chunks = 0;
+  while (areader->Read(&chunk)) {
+    EXPECT_EQ(chunk.offset(), bytes.size());
+    bytes += chunk.data();
+    sha = chunk.sha256();
+    ++chunks;
+  }
+  ASSERT_TRUE(areader->Finish().ok());
+  EXPECT_GT(chunks, 1);
+  EXPECT_EQ(bytes.substr(0, 4), "RIFF");
+  std::string wav_path = sample_path + "/" + areq.tag() + ".wav";
+  EXPECT_EQ(bytes.size(), std::filesystem::file_size(wav_path));
+  EXPECT_EQ(testing::RunCommand("sha256sum " + wav_path).output.substr(0, 64), sha);
+  grpc::ClientContext missing_ctx;
+  areq.set_step(7);
+  auto missing = daemon_->stub().GetArtifact(&missing_ctx, areq);
+  while (missing->Read(&chunk)) {
+  }
+  EXPECT_EQ(missing->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
   // A command in the wrong state names the state.
   Job out;
   grpc::Status st = Command(&ttsd::v1::TrainingService::Stub::StopJob, 1, &out);
