@@ -44,12 +44,26 @@ print(f"round {sys.argv[3]}: standalone {statistics.median(s.values()):.4f} s/st
 PY
 }
 
+cpu_seconds() {  # user+system CPU seconds of a process so far
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
 run_standalone() { "$TTSD" train --config "$TMP/step.yaml" --output-dir "$TMP/standalone-$1" > /dev/null 2>&1; }
+# Also what the daemon itself spent on the CPU during the job (its share of the cores is what it can
+# take from training): a bound on the overhead that does not depend on the run-to-run noise.
 run_daemon() {
-  local job
+  local job before after
+  before=$(cpu_seconds "$DAEMON")
   job=$("$TTSCTL" submit "$TMP/step.yaml" 2>/dev/null)
   "$TTSCTL" watch "$job" > /dev/null
+  after=$(cpu_seconds "$DAEMON")
   ln -s "$TMP/dd/jobs/$job" "$TMP/daemon-$1"
+  /usr/bin/python3 -c "
+import json
+rows = [json.loads(l) for l in open('$TMP/dd/jobs/$job/metrics.jsonl') if '\"step_s\"' in l]
+train = sum(r['step_s'] for r in rows)
+print(f'  daemon CPU during the job: {$after - $before:.2f} s, {($after - $before) / len(rows) * 1000:.1f} ms per step, '
+      f'{($after - $before) / train * 100:.2f}% of the time spent in training steps ({train:.1f} s)')"
 }
 
 echo "== step time: standalone ttsd train vs a daemon job ($STEPS steps, quickstart model, $ROUNDS rounds)"
