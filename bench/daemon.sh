@@ -76,3 +76,4 @@ echo "== event latency, worker -> watcher (tiny model, 400 steps, a progress eve
 for w in 1 100; do
   "$LAT" --addr "$TTSD_ADDR" --config "$TMP/latency.yaml" --watchers "$w"
 done
+"$LAT" --addr "$TTSD_ADDR" --config "$TMP/latency.yaml" --watchers 100 --separate

@@ -2,7 +2,7 @@
 // worker) to a watcher receiving it, with W concurrent watchers of the same job. Submits the config to
 // a running daemon, opens W followed WatchJob streams, and prints one JSON line with p50/p90/p99/max
 // in milliseconds over every (watcher, progress event) pair received live.
-//   event_latency_bench --addr unix:///.../ttsd.sock --config F --watchers W
+//   event_latency_bench --addr unix:///.../ttsd.sock --config F --watchers W [--separate]
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -69,14 +69,20 @@ class Watcher : public grpc::ClientReadReactor<ttsd::v1::JobEvent> {
 int main(int argc, char** argv) {
   std::string addr, config;
   int watchers = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool separate = false;
+  for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
-    if (k == "--addr") addr = argv[i + 1];
-    if (k == "--config") config = argv[i + 1];
-    if (k == "--watchers") watchers = std::stoi(argv[i + 1]);
+    if (k == "--separate") {
+      separate = true;
+    } else if (i + 1 < argc) {
+      if (k == "--addr") addr = argv[i + 1];
+      if (k == "--config") config = argv[i + 1];
+      if (k == "--watchers") watchers = std::stoi(argv[i + 1]);
+      ++i;
+    }
   }
   if (addr.empty() || config.empty() || watchers < 1) {
-    std::fprintf(stderr, "usage: event_latency_bench --addr ADDR --config F --watchers W\n");
+    std::fprintf(stderr, "usage: event_latency_bench --addr ADDR --config F --watchers W [--separate]\n");
     return 2;
   }
   auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
@@ -103,9 +109,20 @@ int main(int argc, char** argv) {
   std::condition_variable cv;
   int open = watchers;
   std::vector<double> latencies_ms;
+  std::vector<std::unique_ptr<ttsd::v1::TrainingService::Stub>> stubs;
   std::vector<std::unique_ptr<Watcher>> all;
   for (int w = 0; w < watchers; ++w) {
-    all.push_back(std::make_unique<Watcher>(stub.get(), job, [&](const std::vector<double>& mine) {
+    // --separate: each watcher on a connection of its own, as separate client processes would be;
+    // otherwise all share one connection, as one process watching many jobs (a dashboard) would.
+    ttsd::v1::TrainingService::Stub* watcher_stub = stub.get();
+    if (separate) {
+      grpc::ChannelArguments args;
+      args.SetInt("ttsd.bench.watcher", w);  // distinct args: gRPC does not share the connection
+      stubs.push_back(
+          ttsd::v1::TrainingService::NewStub(grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
+      watcher_stub = stubs.back().get();
+    }
+    all.push_back(std::make_unique<Watcher>(watcher_stub, job, [&](const std::vector<double>& mine) {
       std::lock_guard<std::mutex> lock(mu);
       latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
       if (--open == 0) cv.notify_all();
@@ -115,9 +132,9 @@ int main(int argc, char** argv) {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return open == 0; });
   }
-  std::printf("{\"watchers\": %d, \"events\": %zu, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
+  std::printf("{\"watchers\": %d, \"connections\": \"%s\", \"events\": %zu, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, "
               "\"max_ms\": %.3f}\n",
-              watchers, latencies_ms.size(), Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9),
+              watchers, separate ? "separate" : "shared", latencies_ms.size(), Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.9),
               Percentile(latencies_ms, 0.99), Percentile(latencies_ms, 1.0));
   return 0;
 }
