@@ -14,8 +14,8 @@ LAT=$BUILD/bench/event_latency_bench
 CORPUS=$PWD/corpus/slt
 [ -f "$CORPUS/metadata.csv" ] || { echo "no corpus: run make corpus first" >&2; exit 2; }
 TMP=$(mktemp -d)
-trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null; rm -rf "$TMP"' EXIT
-DAEMON=0
+DAEMON=""
+trap '[ -n "$DAEMON" ] && { kill -TERM "$DAEMON" 2>/dev/null; wait "$DAEMON" 2>/dev/null; }; rm -rf "$TMP"' EXIT
 
 # quickstart's model and data, fixed length, a log line every step, no validation until the end.
 sed -e "s|path: ../corpus/slt|path: $CORPUS|" -e "s|max_steps: .*|max_steps: $STEPS|" \

@@ -127,9 +127,11 @@ grpc::ServerUnaryReactor* TrainingService::Reply(grpc::CallbackServerContext* ct
   return reactor;
 }
 
-ttsd::v1::Job TrainingService::View(const store::JobRecord& r) {
+ttsd::v1::Job TrainingService::View(const store::JobRecord& r, int queue_position) {
   ttsd::v1::Job j = daemon::ToApiJob(r);
-  if (r.state == store::JobState::kQueued) j.set_queue_position(static_cast<uint32_t>(jobs_->QueuePosition(r.id)));
+  if (r.state == store::JobState::kQueued) {
+    j.set_queue_position(static_cast<uint32_t>(queue_position >= 0 ? queue_position : jobs_->QueuePosition(r.id)));
+  }
   j.set_worker_pid(jobs_->WorkerPid(r.id));
   if (auto p = jobs_->Progress(r.id)) {
     j.set_step(p->step);
@@ -196,7 +198,12 @@ grpc::ServerUnaryReactor* TrainingService::ListJobs(grpc::CallbackServerContext*
   uint32_t size = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
   auto jobs = store_.ListJobs(states, after, static_cast<int>(size));
   if (!jobs.ok()) return Reply(ctx, ToGrpcStatus(jobs.status()));
-  for (const auto& j : *jobs) *resp->add_jobs() = View(j);
+  // Queue positions from one read of the queue, not one per listed job.
+  std::map<int64_t, int> positions;
+  if (auto queued = store_.QueuedJobs(); queued.ok()) {
+    for (size_t i = 0; i < queued->size(); ++i) positions[(*queued)[i].id] = static_cast<int>(i) + 1;
+  }
+  for (const auto& j : *jobs) *resp->add_jobs() = View(j, positions.count(j.id) ? positions[j.id] : 0);
   if (jobs->size() == size) resp->set_next_page_token(std::to_string(jobs->back().id));
   return Reply(ctx, grpc::Status::OK);
 }

@@ -42,7 +42,8 @@ class TrainingService final
  private:
   grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* ctx, const grpc::Status& st);
   // The API view of a job: the row plus what only the daemon knows (queue position, newest step).
-  ttsd::v1::Job View(const store::JobRecord& r);
+  // `queue_position` < 0: look it up.
+  ttsd::v1::Job View(const store::JobRecord& r, int queue_position = -1);
   using Command = absl::StatusOr<store::JobRecord> (daemon::JobManager::*)(int64_t);
   grpc::ServerUnaryReactor* RunCommand(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
                                        ttsd::v1::Job* resp, Command command);

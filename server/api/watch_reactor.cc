@@ -82,7 +82,8 @@ bool WatchReactor::ReadStorePage() {
   if (!page.ok() || page->empty()) return false;
   for (const auto& rec : *page) {
     ttsd::v1::JobEvent e = daemon::ToApiEvent(rec);
-    if (e.has_sample() && !e.sample().path().empty()) {
+    const bool samples_wanted = kinds_.empty() || kinds_.count(ttsd::v1::EVENT_KIND_SAMPLE) > 0;
+    if (e.has_sample() && samples_wanted && !e.sample().path().empty()) {
       if (auto wav = core::ReadFileToString(e.sample().path()); wav.ok()) e.mutable_sample()->set_wav(std::move(*wav));
     }
     backlog_.push_back(ToPending(e, nullptr));

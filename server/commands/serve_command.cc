@@ -121,8 +121,10 @@ int Serve(ServeOptions o) {
 
   if (o.data_dir.empty()) o.data_dir = DefaultDataDir();
   o.data_dir = std::filesystem::absolute(o.data_dir).lexically_normal().string();
+  std::error_code ec;
+  const bool created = !std::filesystem::exists(o.data_dir, ec);
   if (auto st = core::EnsureDirectory(o.data_dir); !st.ok()) return ReportError(st);
-  ::chmod(o.data_dir.c_str(), 0700);
+  if (created) ::chmod(o.data_dir.c_str(), 0700);  // an existing folder keeps the mode its owner chose
   if (auto st = LockDataDir(o.data_dir); !st.ok()) return ReportError(st);
   if (o.listen.empty()) o.listen = "unix://" + o.data_dir + "/ttsd.sock";
   std::string token;

@@ -196,7 +196,9 @@ void JobManager::ReadWorkerEvents(Running* r) {
     }
     HandleWorkerEvent(r, ev);
   }
-  // The pipe closed: the worker exited (or closed it while dying). Its exit status says how it went.
+  // The pipe closed: the worker exited (or is exiting). Kill whatever it left in its group before
+  // reaping it: until then its pid cannot be reused, so the group id still names its group alone.
+  r->process->KillGroup();
   r->wait_status = r->process->Wait();
   absl::MutexLock lock(&mu_);
   exited_.push_back(r->job_id);
@@ -325,7 +327,6 @@ std::string JobManager::LogTail(const JobRecord& job) {
 
 void JobManager::HandleExit(std::unique_ptr<Running> r) {
   r->reader.join();
-  r->process->KillGroup();  // whatever the worker left behind in its group
   slots_.Release(r->devices);
   const int64_t id = r->job_id;
   spdlog::info("job {}: worker {} ({})", id, r->process->pid(), DescribeWaitStatus(r->wait_status));
@@ -364,15 +365,16 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
   }
   // A crash (a signal, a non-zero exit without a report) or an exit nobody asked for.
   std::string how = DescribeWaitStatus(r->wait_status);
-  if (job->restarts < MaxRestarts(*job)) {
+  const int max_restarts = MaxRestarts(*job);
+  if (job->restarts < max_restarts) {
     Settle(id, JobState::kRestarting, "WORKER_CRASHED",
-           absl::StrCat("worker ", how, "; restart ", job->restarts + 1, " of ", MaxRestarts(*job),
+           absl::StrCat("worker ", how, "; restart ", job->restarts + 1, " of ", max_restarts,
                         " from the newest checkpoint"));
     Settle(id, JobState::kQueued, "WORKER_CRASHED", "re-queued after a crash");
     return;
   }
   Settle(id, JobState::kFailed, "MAX_RESTARTS",
-         absl::StrCat("worker ", how, " and its ", MaxRestarts(*job), " restarts are used up; last log lines:\n",
+         absl::StrCat("worker ", how, " and its ", max_restarts, " restarts are used up; last log lines:\n",
                       LogTail(*job)));
 }
 
@@ -398,7 +400,7 @@ absl::StatusOr<JobRecord> JobManager::Submit(const store::NewJob& job, const std
   auto written = core::EnsureDirectory(rec->job_dir);
   if (written.ok()) written = core::WriteFileAtomic(rec->job_dir + "/config.yaml", config_yaml);
   if (!written.ok()) {
-    Settle(rec->id, JobState::kCancelling, "INVALID_CONFIG", "");
+    Settle(rec->id, JobState::kCancelling, "JOB_DIR_UNWRITABLE", "");
     Settle(rec->id, JobState::kCancelled, "JOB_DIR_UNWRITABLE", std::string(written.message()));
     return written;
   }

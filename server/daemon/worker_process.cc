@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,7 +22,7 @@ absl::Status Errno(const std::string& what) {
 }
 
 // Between fork and exec only async-signal-safe calls: everything is prepared before the fork.
-[[noreturn]] void ExecChild(char* const* argv, int pipe_w, int log_fd, pid_t daemon_pid, int nice) {
+[[noreturn]] void ExecChild(char* const* argv, int pipe_w, int log_fd, pid_t daemon_pid, int nice, int max_fd) {
   ::setpgid(0, 0);
   if (nice != 0) ::setpriority(PRIO_PROCESS, 0, ::getpriority(PRIO_PROCESS, 0) + nice);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -39,7 +40,10 @@ absl::Status Errno(const std::string& what) {
   } else if (::dup2(pipe_w, kWorkerEventsFd) < 0) {
     ::_exit(127);
   }
-  ::syscall(SYS_close_range, kWorkerEventsFd + 1, ~0U, 0);  // gRPC's sockets, the database, other pipes
+  // gRPC's sockets, the database, other pipes. close_range needs Linux 5.9; older kernels get the loop.
+  if (::syscall(SYS_close_range, kWorkerEventsFd + 1, ~0U, 0) != 0) {
+    for (int fd = kWorkerEventsFd + 1; fd < max_fd; ++fd) ::close(fd);
+  }
   ::execv(argv[0], argv);
   ::_exit(127);
 }
@@ -59,8 +63,9 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Spawn(const std::v
     return Errno("pipe");
   }
   const pid_t daemon_pid = ::getpid();
+  const int max_fd = static_cast<int>(std::min<long>(::sysconf(_SC_OPEN_MAX), 1 << 20));
   pid_t pid = ::fork();
-  if (pid == 0) ExecChild(cargv.data(), fds[1], log_fd, daemon_pid, nice);
+  if (pid == 0) ExecChild(cargv.data(), fds[1], log_fd, daemon_pid, nice, max_fd);
   int fork_errno = errno;
   ::close(fds[1]);
   ::close(log_fd);

@@ -31,12 +31,14 @@ class DaemonTest : public ::testing::Test {
     ASSERT_TRUE(daemon_->Start()) << daemon_->log();
   }
 
-  // A tiny-model job of `steps` steps: validation every 10, checkpoint every `ckpt` steps.
-  std::string Config(int steps, int ckpt = 10, const std::string& extra = "") {
+  // A tiny-model job of `steps` steps: validation every 10 (speaking `samples` sentences), checkpoint
+  // every `ckpt` steps.
+  std::string Config(int steps, int ckpt = 10, const std::string& extra = "", int samples = 2) {
     return testing::WriteConfig(
         tmp_.path(), "seed: 5\nthreads: 1\ndata:\n  path: data\n  validation:\n    count: 2\ntext:\n  mode: characters\n"
                      "batch:\n  size: 2\nmodel:\n  preset: tiny\ntraining:\n  max_steps: " + std::to_string(steps) +
-                     "\n  warmup_steps: 20\n  log_interval: 1\n" + extra + "validation:\n  interval_steps: 10\n"
+                     "\n  warmup_steps: 20\n  log_interval: 1\n" + extra + "validation:\n  interval_steps: 10\n  samples: " +
+                     std::to_string(samples) + "\n"
                      "checkpoint:\n  interval_steps: " + std::to_string(ckpt) + "\n  keep_last: 2\n");
   }
 
@@ -205,7 +207,7 @@ TEST_F(DaemonTest, LiveWatchSeesEveryEventOnceWhileTheJobRuns) {
 // from the store.
 TEST_F(DaemonTest, ASlowWatcherDoesNotHoldUpTrainingAndStillGetsEveryEvent) {
   // ~2500 progress events: more than the socket buffers and the stream's window hold.
-  uint64_t id = SubmitOk(Config(2500, 5000));
+  uint64_t id = SubmitOk(Config(2500, 5000, "", /*samples=*/0));
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // keep the receive window at its 64 KiB default
   auto stub = ttsd::v1::TrainingService::NewStub(
@@ -376,8 +378,6 @@ TEST_F(DaemonTest, QueuedJobsRunByPriorityThenOrderAndReportTheirPosition) {
   ASSERT_TRUE(daemon_->WaitForState(first, ttsd::v1::JOB_STATE_RUNNING, 120));
   uint64_t low = SubmitOk(Config(5));
   std::string urgent_cfg = Config(5);
-  ttsd::v1::SubmitJobRequest req;
-  Job urgent;
   {
     testing::CommandResult r = testing::RunCommand(Ctl("--output json submit --priority 5 " + urgent_cfg));
     ASSERT_EQ(r.code, 0) << r.output;
@@ -439,7 +439,8 @@ TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
   EXPECT_THAT(r.output, HasSubstr("--token-file"));
 
   testing::WriteTextFile(tmp.Join("token"), "s3cret-token\n");
-  int port = 20000 + (::getpid() % 20000);
+  int port = testing::FreeTcpPort();
+  ASSERT_GT(port, 0);
   std::string addr = "tcp://127.0.0.1:" + std::to_string(port);
   testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd2"), {"--listen", addr, "--token-file", tmp.Join("token")});
   ASSERT_TRUE(d.Start()) << d.log();  // health answers without a token
@@ -461,7 +462,8 @@ TEST(DaemonSecurityTest, TlsWithATokenServesAClientThatTrustsTheCertificate) {
       "-keyout " + tmp.Join("key.pem") + " -out " + tmp.Join("cert.pem"));
   ASSERT_EQ(gen.code, 0) << gen.output;
   testing::WriteTextFile(tmp.Join("token"), "tls-token\n");
-  int port = 20000 + ((::getpid() + 7919) % 20000);
+  int port = testing::FreeTcpPort();
+  ASSERT_GT(port, 0);
   std::string addr = "tcp://localhost:" + std::to_string(port);
   testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"), {"--listen", addr, "--token-file", tmp.Join("token"), "--tls-cert",
                                                       tmp.Join("cert.pem"), "--tls-key", tmp.Join("key.pem")});

@@ -14,6 +14,9 @@
 
 namespace ttsd::testing {
 
+// A TCP port on 127.0.0.1 that nothing listened on a moment ago (bound to port 0, then released).
+int FreeTcpPort();
+
 class TestDaemon {
  public:
   // `binary`: the ttsd executable; `data_dir` is created; `extra` are more `ttsd serve` flags.
