@@ -7,6 +7,7 @@ find_package(yaml-cpp REQUIRED CONFIG)
 find_package(nlohmann_json REQUIRED CONFIG)
 find_package(CLI11 REQUIRED CONFIG)
 find_package(OpenSSL REQUIRED)
+find_package(ZLIB REQUIRED)  # PNG figures for TensorBoard
 # Debian's protobuf 3.21 ships no CMake package config; try CONFIG first (official builds), then
 # CMake's own FindProtobuf module.
 find_package(Protobuf CONFIG QUIET)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config git libssl-dev
+  build-essential cmake ninja-build ccache pkg-config git libssl-dev zlib1g-dev
   # LibTorch (CPU) and the headers its distributed code includes
   libtorch-dev libgloo-dev libopenblas0-pthread
   # gRPC / protobuf
@@ -25,6 +25,18 @@ PACKAGES=(
   cython3 python3-dev jq
 )
 
+# PyPI, for what Debian lacks: the real TensorBoard, whose event reader checks the event files ttsd writes
+# (tests/core/tensorboard). Installed for the `python3` first on PATH, the one the tests run.
+install_pypi() {
+  python3 -c 'import tensorboard' 2>/dev/null && return 0
+  echo "install-deps: pip install tensorboard"
+  python3 -m pip --version >/dev/null 2>&1 || { $SUDO apt-get install -y -qq --no-install-recommends python3-pip; }
+  python3 -m pip install -q tensorboard 2>/dev/null || python3 -m pip install -q --break-system-packages tensorboard
+}
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -34,17 +46,18 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  install_pypi
   exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  SUDO=sudo
+if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
 fi
 
 echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_pypi
 echo "install-deps: done"

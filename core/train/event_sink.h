@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "core/audio/matrix.h"
 
 namespace ttsd::core::train {
 
@@ -44,6 +47,14 @@ struct SampleEvent {
   std::string text;  // what was said
 };
 
+// A picture for TensorBoard: matrices drawn as heat maps, stacked top to bottom (predicted over target
+// mel, or an alignment). Only the TensorBoard sink draws them.
+struct FigureEvent {
+  int64_t step = 0;
+  std::string tag;
+  std::vector<FloatMatrix> panels;
+};
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -55,6 +66,7 @@ class EventSink {
   // an abandoned attempt logged beyond it.
   virtual void OnResumed(int64_t /*step*/) {}
   virtual void OnSample(const SampleEvent& /*e*/) {}
+  virtual void OnFigure(const FigureEvent& /*e*/) {}
 };
 
 }  // namespace ttsd::core::train

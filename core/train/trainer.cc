@@ -16,6 +16,7 @@
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/train/checkpoint.h"
 #include "core/train/precision.h"
+#include "core/train/tensorboard_sink.h"
 #include "core/train/validation_samples.h"
 
 namespace ttsd::core::train {
@@ -57,8 +58,9 @@ Batch OnDevice(const Batch& b, const torch::Device& device) {
 // Everything one run holds; Train() wires it together and runs the loop.
 class Run {
  public:
-  Run(const TrainerOptions& o, PreparedDataset ds, std::string symbols_json, torch::Device device)
+  Run(const TrainerOptions& o, EventSink* sink, PreparedDataset ds, std::string symbols_json, torch::Device device)
       : o_(o),
+        sink_(sink),
         cfg_(o.config),
         ds_(std::move(ds)),
         symbols_json_(std::move(symbols_json)),
@@ -78,6 +80,7 @@ class Run {
   double LogFloor() const { return std::log(cfg_.audio.log_clamp); }
 
   const TrainerOptions& o_;
+  EventSink* sink_;  // the caller's sink behind the TensorBoard writer
   const TrainConfig& cfg_;
   PreparedDataset ds_;
   std::string symbols_json_;
@@ -107,7 +110,7 @@ absl::Status Run::SaveCheckpoint(bool is_best) {
   TTSD_ASSIGN_OR_RETURN(CheckpointInfo info, checkpointer_.Save(*model_, *optimizer_, Meta(), is_best));
   last_checkpoint_ = info.path;
   last_saved_step_ = state_.step;
-  o_.sink->OnCheckpoint({info.step, info.path, info.sha256, info.bytes, is_best});
+  sink_->OnCheckpoint({info.step, info.path, info.sha256, info.bytes, is_best});
   return absl::OkStatus();
 }
 
@@ -115,11 +118,11 @@ absl::Status Run::Resume() {
   std::string path = o_.resume;
   if (path == "auto") {
     auto newest = checkpointer_.NewestValid([&](const std::string& why) {
-      o_.sink->OnLog(absl::StrCat("warning: skipping checkpoint: ", why));
+      sink_->OnLog(absl::StrCat("warning: skipping checkpoint: ", why));
     });
     if (!newest.ok()) {
-      o_.sink->OnLog("no checkpoint to resume from; starting from scratch");
-      o_.sink->OnResumed(0);
+      sink_->OnLog("no checkpoint to resume from; starting from scratch");
+      sink_->OnResumed(0);
       return absl::OkStatus();
     }
     path = *newest;
@@ -134,9 +137,9 @@ absl::Status Run::Resume() {
   state_ = meta.state;
   scaler_.scale = state_.loss_scale;
   scaler_.good_steps = state_.loss_scale_good_steps;
-  o_.sink->OnLog(absl::StrCat("resumed from ", path, " at step ", state_.step, " (epoch ", state_.position.epoch,
+  sink_->OnLog(absl::StrCat("resumed from ", path, " at step ", state_.step, " (epoch ", state_.position.epoch,
                               ", batch ", state_.position.batch, ")"));
-  o_.sink->OnResumed(state_.step);
+  sink_->OnResumed(state_.step);
   last_saved_step_ = state_.step;
   last_checkpoint_ = path;
   return absl::OkStatus();
@@ -213,7 +216,7 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
                                 .weight_decay(t.weight_decay));
   int64_t params = 0;
   for (const auto& p : model_->parameters()) params += p.numel();
-  o_.sink->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
+  sink_->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
                               ds_.speakers.size(), " speaker(s), ", n_symbols, " symbols; ", device_.str(), ", ",
                               t.precision));
   if (!o_.resume.empty()) {
@@ -260,10 +263,10 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
         e.step_seconds = secs;
         e.frames_per_second = batch.mel_lengths.sum().item<double>() / std::max(secs, 1e-9);
         e.eta_seconds = ema_step * static_cast<double>(total - state_.step);
-        o_.sink->OnStep(e);
+        sink_->OnStep(e);
       }
       if (state_.nonfinite_in_row >= t.max_nonfinite_steps) {
-        o_.sink->OnLog(absl::StrCat("stopping: ", state_.nonfinite_in_row,
+        sink_->OnLog(absl::StrCat("stopping: ", state_.nonfinite_in_row,
                                     " steps in a row had a non-finite loss or gradient. Try a lower "
                                     "training.learning_rate, a smaller training.grad_clip, or check the data "
                                     "(`ttsd data check`); the last good checkpoint is kept."));
@@ -281,9 +284,9 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
           state_.best_metric = v.total();
           state_.best_step = state_.step;
         }
-        o_.sink->OnValidation({state_.step, state_.position.epoch,
+        sink_->OnValidation({state_.step, state_.position.epoch,
                                {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}}, is_best});
-        WriteValidationSamples(model_, ds_, cfg_, device_, state_.step, o_.output_dir, o_.sink);
+        WriteValidationSamples(model_, ds_, cfg_, device_, state_.step, o_.output_dir, sink_);
       }
       done = state_.step >= total;
       bool stop = o_.stop_requested != nullptr && o_.stop_requested->load();
@@ -291,7 +294,7 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
         TTSD_RETURN_IF_ERROR(SaveCheckpoint(is_best));
       }
       if (stop) {
-        o_.sink->OnLog(absl::StrCat("stopped at step ", state_.step, "; resume with --resume auto (checkpoint ",
+        sink_->OnLog(absl::StrCat("stopped at step ", state_.step, "; resume with --resume auto (checkpoint ",
                                     last_checkpoint_, ")"));
         result.reason = StopReason::kStopped;
         result.step = state_.step;
@@ -303,7 +306,7 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
     if (state_.position.epoch >= t.epochs) done = true;
   }
   if (last_saved_step_ != state_.step) TTSD_RETURN_IF_ERROR(SaveCheckpoint(false));
-  o_.sink->OnLog(absl::StrCat("finished at step ", state_.step, "; last checkpoint ", last_checkpoint_));
+  sink_->OnLog(absl::StrCat("finished at step ", state_.step, "; last checkpoint ", last_checkpoint_));
   result.step = state_.step;
   result.last_checkpoint = last_checkpoint_;
   return result;
@@ -326,7 +329,8 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   TTSD_RETURN_IF_ERROR(EnforceDataPolicy(ds, cfg.data));
   o.sink->OnLog(absl::StrCat("data: ", ds.train.size(), " train, ", ds.validation.size(), " validation utterances (",
                              ds.report.cache_hits, " features cached, ", ds.report.cache_misses, " computed)"));
-  Run run(o, std::move(ds), symbols_json, device);
+  TensorBoardSink tensorboard(o.output_dir, o.sink);
+  Run run(o, &tensorboard, std::move(ds), symbols_json, device);
   return run.Execute(tokenizer->symbols().size());
 }
 

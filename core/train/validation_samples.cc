@@ -33,6 +33,19 @@ class GeneratorGuard {
   torch::Tensor cpu_, cuda_;
 };
 
+// TensorBoard figures for one held-out utterance: the predicted mel over the recorded one, and the
+// alignment the model finds between its symbols and the recorded frames.
+void WriteFigures(models::GlowTts& model, const torch::Device& device, int64_t step,
+                  const std::string& id, const torch::Tensor& ids, const torch::Tensor& lengths,
+                  const torch::Tensor& speakers, const FloatMatrix& target, const FloatMatrix& predicted,
+                  EventSink* sink) {
+  sink->OnFigure({step, absl::StrCat("mel/", id), {predicted, target}});
+  auto mels = ToTensor(target).unsqueeze(0).to(device);
+  auto mel_lengths = torch::tensor({target.cols}, torch::kInt64).to(device);
+  auto out = model->forward(ids, lengths, mels, mel_lengths, speakers);
+  sink->OnFigure({step, absl::StrCat("alignment/", id), {FromTensor(out.alignment[0].to(torch::kCPU, torch::kFloat32))}});
+}
+
 }  // namespace
 
 void WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds, const TrainConfig& cfg,
@@ -66,6 +79,7 @@ void WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds, c
       continue;
     }
     FloatMatrix m = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
+    if (i == 0) WriteFigures(model, device, step, u.utt.id, id_tensor, lengths, speakers, features->mel, m, sink);
     std::vector<float> wave = GriffinLim(m, cfg.audio, cfg.audio.griffin_lim_iters, cfg.seed);
     SampleEvent e;
     e.step = step;

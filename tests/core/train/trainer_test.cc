@@ -10,7 +10,11 @@
 #include "core/train/checkpoint.h"
 #include "core/train/precision.h"
 #include "core/train/trainer.h"
+#include "core/tensorboard/event_writer.h"
+#include "tests/core/tensorboard/event_file_reader.h"
+#include "tests/testing/command.h"
 #include "tests/testing/temp_dir.h"
+#include <nlohmann/json.hpp>
 
 namespace ttsd::core::train {
 namespace {
@@ -157,6 +161,68 @@ TEST_F(TrainerTest, SynthesizesFromTheRunFolder) {
   opt.speaker = "nobody";
   EXPECT_EQ((*synth)->Synthesize("Hi.", opt).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(inference::Synthesizer::Create(tmp_.Join("nothing-here")).ok());
+}
+
+// TensorBoard: a run stopped at step 7 and resumed; in between, a crashed attempt (simulated) logged
+// steps 8 and 9 past the checkpoint. Our reader checks every record of every file; the real TensorBoard
+// package reads the folder and shows each step once, without the crashed attempt's points.
+TEST_F(TrainerTest, TensorBoardEventsReadBackAndResumeReplacesAbandonedSteps) {
+  TrainConfig c = Config(12);
+  const std::string out = tmp_.Join("run");
+  RecordingSink first(7);
+  ASSERT_TRUE(RunTrain(c, out, &first).ok());
+  {
+    auto crashed = tensorboard::EventWriter::Create(out + "/events");
+    ASSERT_TRUE(crashed.ok());
+    ASSERT_TRUE((*crashed)->Scalars(8, {{"train/loss", 999}}).ok());
+    ASSERT_TRUE((*crashed)->Scalars(9, {{"train/loss", 999}}).ok());
+  }
+  RecordingSink second;
+  ASSERT_TRUE(RunTrain(c, out, &second, "auto").ok());
+
+  auto files = testing::EventFilesIn(out + "/events");
+  ASSERT_EQ(files.size(), 3u);
+  std::map<std::string, int> kinds;
+  for (const auto& path : files) {
+    testing::EventFile f = testing::ReadEventFile(path);
+    ASSERT_EQ(f.error, "") << path;
+    EXPECT_FALSE(f.truncated_tail);
+    ASSERT_FALSE(f.events.empty());
+    EXPECT_EQ(f.events[0].file_version(), "brain.Event:2");
+    for (const auto& e : f.events) {
+      for (const auto& v : e.summary().value()) {
+        kinds[v.has_audio() ? "audio" : v.has_image() ? "image" : "scalar"]++;
+        if (v.has_audio()) {
+          EXPECT_EQ(v.audio().encoded_audio_string().substr(0, 4), "RIFF");
+        }
+      }
+    }
+  }
+  EXPECT_EQ(kinds["audio"], 2);  // validation at step 8: two held-out utterances
+  EXPECT_EQ(kinds["image"], 2);  // predicted vs target mel, alignment
+  testing::EventFile resumed = testing::ReadEventFile(files[2]);
+  ASSERT_GE(resumed.events.size(), 2u);
+  EXPECT_EQ(resumed.events[1].session_log().status(), ttsd::tensorboard::SessionLog::START);
+  EXPECT_EQ(resumed.events[1].step(), 8);
+
+  auto r = testing::RunCommand("python3 " TTSD_SOURCE_DIR "/tests/core/tensorboard/read_with_tensorboard.py " + out +
+                               "/events 2>&1");
+  ASSERT_EQ(r.code, 0) << r.output << "\n(the tensorboard package comes from deploy/install-deps.sh)";
+  auto tb = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  std::vector<int> all_steps;
+  for (int i = 1; i <= 12; ++i) all_steps.push_back(i);
+  EXPECT_EQ(tb["scalars"]["train/loss"]["steps"].get<std::vector<int>>(), all_steps);
+  for (double v : tb["scalars"]["train/loss"]["values"].get<std::vector<double>>()) EXPECT_LT(v, 999);
+  EXPECT_EQ(tb["scalars"]["val/loss"]["steps"].get<std::vector<int>>(), std::vector<int>{8});
+  EXPECT_EQ(tb["scalars"]["throughput/frames_per_second"]["steps"].size(), 12u);
+  ASSERT_EQ(tb["audio"].size(), 2u);
+  for (const auto& [tag, samples] : tb["audio"].items()) {
+    EXPECT_EQ(tag.rfind("samples/", 0), 0u);
+    EXPECT_EQ(samples[0][0], 8);
+    EXPECT_EQ(samples[0][3], "RIFF");
+  }
+  ASSERT_EQ(tb["images"].size(), 2u);
+  for (const auto& [tag, images] : tb["images"].items()) EXPECT_TRUE(images[0][3].get<bool>()) << tag << " is not a valid PNG";
 }
 
 TEST(LearningRateTest, NoamWarmsUpThenDecays) {
