@@ -39,6 +39,12 @@ void PrintJob(const ttsd::v1::Job& j, bool json) {
     std::printf("  step       %lld%s\n", static_cast<long long>(j.step()),
                 j.total_steps() > 0 ? (" of " + std::to_string(j.total_steps())).c_str() : "");
   }
+  if (j.has_best() && j.best().step() >= 0) {
+    const auto& b = j.best();
+    std::printf("  best       %s %.4f at step %lld (checkpoints/best); %lld validation(s) since it improved\n",
+                b.metric().c_str(), b.value(), static_cast<long long>(b.step()),
+                static_cast<long long>(b.validations_since()));
+  }
   std::printf("  attempts   %u (crash restarts %u)\n", j.attempt(), j.restarts());
   std::printf("  priority   %lld\n", static_cast<long long>(j.priority()));
   std::printf("  folder     %s\n", j.job_dir().c_str());

@@ -115,7 +115,12 @@ class Printer {
     std::filesystem::path dir = std::filesystem::path(o_.samples_dir) / std::to_string(job_);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    std::string name = "step" + std::to_string(s.step()) + "-" + (s.tag().empty() ? "sample" : s.tag()) + ".wav";
+    std::string tag = s.tag().empty() ? "sample" : s.tag();
+    for (char& c : tag) {
+      if (c == '/' || c == '\\' || c == '\0') c = '_';  // a tag is a file name here, never a path
+    }
+    if (tag[0] == '.') tag[0] = '_';
+    std::string name = "step" + std::to_string(s.step()) + "-" + tag + ".wav";
     std::filesystem::path path = dir / name;
     std::ofstream out(path, std::ios::binary);
     out.write(s.wav().data(), static_cast<std::streamsize>(s.wav().size()));

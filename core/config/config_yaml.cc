@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <set>
+#include <vector>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,9 @@ template <class T, class = void>
 struct IsSection : std::false_type {};
 template <class T>
 struct IsSection<T, std::void_t<decltype(&T::template Visit<int>)>> : std::true_type {};
+
+template <class T>
+struct IsStringList : std::is_same<T, std::vector<std::string>> {};
 
 SourceMark MarkOf(const YAML::Node& n) { return {n.Mark().line + 1, n.Mark().column + 1}; }
 
@@ -51,6 +55,19 @@ class ParseVisitor {
       ParseVisitor child(n, path, errors_, marks_);
       field.Visit(child);
       child.ReportUnknownKeys();
+    } else if constexpr (IsStringList<T>::value) {
+      if (!n.IsSequence()) {
+        errors_->AddAt(path, MarkOf(n), "expected a list of strings (- one per line, or [\"a\", \"b\"])");
+        return;
+      }
+      field.clear();
+      for (const auto& item : n) {
+        if (!item.IsScalar()) {
+          errors_->AddAt(path, MarkOf(item), "expected a string in this list");
+          return;
+        }
+        field.push_back(item.Scalar());
+      }
     } else {
       if (!n.IsScalar()) {
         errors_->AddAt(path, MarkOf(n), absl::StrCat("expected ", TypeName<T>(), ", got a ",
@@ -97,6 +114,10 @@ class EmitVisitor {
       *out_ << YAML::EndMap;
     } else if constexpr (std::is_same_v<T, std::string>) {
       *out_ << YAML::DoubleQuoted << field;
+    } else if constexpr (IsStringList<T>::value) {
+      *out_ << YAML::BeginSeq;
+      for (const auto& item : field) *out_ << YAML::DoubleQuoted << item;
+      *out_ << YAML::EndSeq;
     } else {
       *out_ << field;
     }

@@ -214,25 +214,46 @@ struct ValidationConfig {
   int interval_steps = 500;  // 0 = only at the end
   int max_batches = 0;       // 0 = the whole validation split
   int samples = 2;           // held-out utterances spoken (Griffin-Lim) at each validation; 0 = none
+  std::vector<std::string> sentences;  // texts spoken at each validation as well (sentence_<i>.wav)
 
   template <class V>
   void Visit(V& v) {
     v("interval_steps", interval_steps);
     v("max_batches", max_batches);
     v("samples", samples);
+    v("sentences", sentences);
   }
 };
 
 struct CheckpointConfig {
   int interval_steps = 1000;
   int keep_last = 3;                     // newest checkpoints kept; the best is kept as well
-  std::string best_metric = "val/loss";  // lower is better
+  std::string best_metric = "val/loss";  // a validation metric (val/loss, val/mle, val/duration, val/mcd)
+  std::string best_mode = "min";         // min: lower is better; max: higher is better
 
   template <class V>
   void Visit(V& v) {
     v("interval_steps", interval_steps);
     v("keep_last", keep_last);
     v("best_metric", best_metric);
+    v("best_mode", best_mode);
+  }
+};
+
+// Ends a run that stopped improving: after `patience` validations in a row in which `metric` did not
+// improve on its best by more than min_delta, the run checkpoints and ends (EARLY_STOPPED).
+struct EarlyStoppingConfig {
+  std::string metric;       // empty = off; a validation metric, as checkpoint.best_metric
+  std::string mode = "min";
+  int patience = 10;        // validations
+  double min_delta = 0.0;
+
+  template <class V>
+  void Visit(V& v) {
+    v("metric", metric);
+    v("mode", mode);
+    v("patience", patience);
+    v("min_delta", min_delta);
   }
 };
 
@@ -249,6 +270,7 @@ struct TrainConfig {
   TrainingConfig training;
   ValidationConfig validation;
   CheckpointConfig checkpoint;
+  EarlyStoppingConfig early_stopping;
 
   template <class V>
   void Visit(V& v) {
@@ -264,6 +286,7 @@ struct TrainConfig {
     v("training", training);
     v("validation", validation);
     v("checkpoint", checkpoint);
+    v("early_stopping", early_stopping);
   }
 };
 

@@ -105,6 +105,18 @@ void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
   if (!(m.length_scale > 0)) e.Add("model.length_scale", "must be > 0");
 }
 
+// The metrics a validation logs, and what makes each one exist.
+void CheckValidationMetric(ConfigErrors& e, const TrainConfig& c, const char* path, const std::string& metric) {
+  std::string list;
+  if (OneOf(metric, {"val/loss", "val/mle", "val/duration", "val/mcd"}, &list)) {
+    if (metric == "val/mcd" && c.validation.samples == 0) {
+      e.Add(path, "val/mcd is measured on the validation samples: set validation.samples >= 1");
+    }
+    return;
+  }
+  e.Add(path, absl::StrCat("'", metric, "' is not a validation metric: ", list));
+}
+
 void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   const TrainingConfig& t = c.training;
   if (t.epochs < 1) e.Add("training.epochs", "must be >= 1");
@@ -132,8 +144,15 @@ void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   if (c.validation.samples < 0) e.Add("validation.samples", "must be >= 0");
   if (c.checkpoint.interval_steps < 1) e.Add("checkpoint.interval_steps", "must be >= 1");
   if (c.checkpoint.keep_last < 1) e.Add("checkpoint.keep_last", "must be >= 1");
-  CheckEnum(e, "checkpoint.best_metric", c.checkpoint.best_metric,
-            {"val/loss", "val/mle", "val/duration", "train/loss"});
+  CheckValidationMetric(e, c, "checkpoint.best_metric", c.checkpoint.best_metric);
+  CheckEnum(e, "checkpoint.best_mode", c.checkpoint.best_mode, {"min", "max"});
+  const EarlyStoppingConfig& es = c.early_stopping;
+  if (!es.metric.empty()) {
+    CheckValidationMetric(e, c, "early_stopping.metric", es.metric);
+    CheckEnum(e, "early_stopping.mode", es.mode, {"min", "max"});
+    if (es.patience < 1) e.Add("early_stopping.patience", "must be >= 1 (validations)");
+    if (!(es.min_delta >= 0)) e.Add("early_stopping.min_delta", "must be >= 0");
+  }
 }
 
 }  // namespace

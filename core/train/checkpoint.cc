@@ -39,6 +39,9 @@ void WriteMeta(torch::serialize::OutputArchive& a, const CheckpointMeta& m) {
   WriteInt(a, "batch_in_epoch", m.state.position.batch);
   WriteDouble(a, "best_metric", m.state.best_metric);
   WriteInt(a, "best_step", m.state.best_step);
+  WriteInt(a, "validations_since_best", m.state.validations_since_best);
+  WriteDouble(a, "early_best", m.state.early_best);
+  WriteInt(a, "early_stale", m.state.early_stale);
   WriteInt(a, "nonfinite_in_row", m.state.nonfinite_in_row);
   WriteString(a, "config_yaml", m.config_yaml);
   WriteString(a, "symbols_json", m.symbols_json);
@@ -81,6 +84,9 @@ absl::StatusOr<CheckpointMeta> ReadMetaFrom(torch::serialize::InputArchive& a, b
   if (a.try_read("loss_scale", v)) m.state.loss_scale = v.toDouble();
   if (a.try_read("loss_scale_good_steps", v)) m.state.loss_scale_good_steps = v.toInt();
   if (a.try_read("device", v)) m.device = v.toStringRef();
+  if (a.try_read("validations_since_best", v)) m.state.validations_since_best = v.toInt();
+  if (a.try_read("early_best", v)) m.state.early_best = v.toDouble();
+  if (a.try_read("early_stale", v)) m.state.early_stale = v.toInt();
   if (restore_rng) {
     torch::Tensor rng;
     a.read("rng_cpu", rng);
@@ -151,6 +157,11 @@ std::string Checkpointer::ReadPointer(const std::string& name) const {
   std::string v = *s;
   while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
   return v;
+}
+
+std::string Checkpointer::BestPath() const {
+  const std::string name = ReadPointer("best");
+  return name.empty() ? "" : (fs::path(dir_) / name).string();
 }
 
 absl::Status Checkpointer::ApplyRetention() {

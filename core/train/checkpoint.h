@@ -24,8 +24,11 @@ constexpr int64_t kCheckpointFormatVersion = 1;
 struct TrainingState {
   int64_t step = 0;                 // optimizer steps taken
   SamplerPosition position;         // the next batch to train on
-  double best_metric = std::numeric_limits<double>::infinity();
+  double best_metric = std::numeric_limits<double>::infinity();  // checkpoint.best_metric's best (non-finite: none yet)
   int64_t best_step = -1;
+  int64_t validations_since_best = 0;
+  double early_best = std::numeric_limits<double>::infinity();  // early_stopping.metric's best
+  int64_t early_stale = 0;          // validations in a row without an improvement of min_delta
   int64_t nonfinite_in_row = 0;
   double loss_scale = 65536.0;      // fp16 dynamic loss scaling (precision.h)
   int64_t loss_scale_good_steps = 0;
@@ -71,6 +74,8 @@ class Checkpointer {
   absl::StatusOr<std::string> NewestValid(const std::function<void(const std::string&)>& warn) const;
 
   const std::string& dir() const { return dir_; }
+  // The checkpoint `best` points at ("" when none yet).
+  std::string BestPath() const;
 
  private:
   absl::Status ApplyRetention();

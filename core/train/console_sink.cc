@@ -62,7 +62,12 @@ void ConsoleSink::OnStep(const StepEvent& e) {
 void ConsoleSink::OnValidation(const ValidationEvent& e) {
   std::string values;
   for (const auto& [k, v] : e.values) absl::StrAppend(&values, " ", k, " ", absl::StrFormat("%.4f", v));
-  Line(absl::StrCat("validation step ", e.step, values, e.is_best ? " (best so far)" : ""));
+  std::string best = e.is_best ? " (best so far)" : "";
+  if (!e.is_best && e.best_step >= 0) {
+    best = absl::StrCat(" (best ", e.best_metric, " ", absl::StrFormat("%.4f", e.best_value), " at step ", e.best_step,
+                        ", ", e.validations_since_best, " validation(s) ago)");
+  }
+  Line(absl::StrCat("validation step ", e.step, values, best));
   nlohmann::json j = {{"step", e.step}, {"epoch", e.epoch}};
   for (const auto& [k, v] : e.values) j[k] = v;
   metrics_ << j.dump() << "\n";

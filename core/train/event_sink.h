@@ -25,8 +25,13 @@ struct StepEvent {
 struct ValidationEvent {
   int64_t step = 0;
   int64_t epoch = 0;
-  std::map<std::string, double> values;  // "val/loss", "val/mle", "val/duration"
-  bool is_best = false;
+  std::map<std::string, double> values;  // "val/loss", "val/mle", "val/duration", "val/mcd"
+  bool is_best = false;                   // this step is the new best by checkpoint.best_metric
+  // The best so far, by checkpoint.best_metric (best_step -1: none yet).
+  std::string best_metric;
+  double best_value = 0;
+  int64_t best_step = -1;
+  int64_t validations_since_best = 0;
 };
 
 struct CheckpointEvent {

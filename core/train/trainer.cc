@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
@@ -21,6 +22,12 @@
 
 namespace ttsd::core::train {
 namespace fs = std::filesystem;
+
+bool Improves(double value, double best, const std::string& mode, double min_delta) {
+  if (!std::isfinite(value)) return false;
+  if (!std::isfinite(best)) return true;
+  return mode == "max" ? value > best + min_delta : value < best - min_delta;
+}
 
 double LearningRate(const TrainingConfig& t, int64_t hidden, int64_t step) {
   if (t.scheduler == "constant") return t.learning_rate;
@@ -58,14 +65,16 @@ Batch OnDevice(const Batch& b, const torch::Device& device) {
 // Everything one run holds; Train() wires it together and runs the loop.
 class Run {
  public:
-  Run(const TrainerOptions& o, EventSink* sink, PreparedDataset ds, std::string symbols_json, torch::Device device)
+  Run(const TrainerOptions& o, EventSink* sink, PreparedDataset ds, std::string symbols_json, torch::Device device,
+      std::vector<ValidationSentence> sentences)
       : o_(o),
         sink_(sink),
         cfg_(o.config),
         ds_(std::move(ds)),
         symbols_json_(std::move(symbols_json)),
         device_(device),
-        checkpointer_((fs::path(o.output_dir) / "checkpoints").string(), cfg_.checkpoint) {
+        checkpointer_((fs::path(o.output_dir) / "checkpoints").string(), cfg_.checkpoint),
+        sentences_(std::move(sentences)) {
     scaler_.enabled = cfg_.training.precision == "fp16";
   }
 
@@ -76,6 +85,8 @@ class Run {
   Losses Step(const Batch& batch, double* grad_norm, StepOutcome* outcome);
   Losses Validate();
   absl::Status SaveCheckpoint(bool is_best);
+  // Losses, audio and metrics of one validation; updates the best and early-stopping trackers.
+  void RunValidation(bool* is_best, bool* early_stop);
   CheckpointMeta Meta() const;
   double LogFloor() const { return std::log(cfg_.audio.log_clamp); }
 
@@ -92,6 +103,7 @@ class Run {
   TrainingState state_;
   std::string last_checkpoint_;
   int64_t last_saved_step_ = -1;
+  std::vector<ValidationSentence> sentences_;
 };
 
 CheckpointMeta Run::Meta() const {
@@ -204,6 +216,48 @@ Losses Run::Validate() {
   return sum;
 }
 
+void Run::RunValidation(bool* is_best, bool* early_stop) {
+  Losses v = Validate();
+  std::map<std::string, double> values = {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}};
+  for (const auto& [k, x] : WriteValidationSamples(model_, ds_, sentences_, cfg_, device_, state_.step, o_.output_dir, sink_)) {
+    values[k] = x;
+  }
+  ValidationEvent e;
+  e.step = state_.step;
+  e.epoch = state_.position.epoch;
+  // An empty validation split measures nothing: no best, no early stop.
+  const auto& ck = cfg_.checkpoint;
+  auto best = values.find(ck.best_metric);
+  if (!ds_.validation.empty() && best != values.end()) {
+    *is_best = Improves(best->second, state_.best_metric, ck.best_mode, 0);
+    if (*is_best) {
+      state_.best_metric = best->second;
+      state_.best_step = state_.step;
+      state_.validations_since_best = 0;
+    } else {
+      state_.validations_since_best++;
+    }
+  }
+  const auto& es = cfg_.early_stopping;
+  auto watched = values.find(es.metric);
+  if (!es.metric.empty() && !ds_.validation.empty() && watched != values.end()) {
+    if (Improves(watched->second, state_.early_best, es.mode, es.min_delta)) {
+      state_.early_best = watched->second;
+      state_.early_stale = 0;
+    } else {
+      *early_stop = ++state_.early_stale >= es.patience;
+    }
+    values["early_stopping/stale_validations"] = static_cast<double>(state_.early_stale);
+  }
+  e.values = std::move(values);
+  e.is_best = *is_best;
+  e.best_metric = ck.best_metric;
+  e.best_value = state_.best_metric;
+  e.best_step = state_.best_step;
+  e.validations_since_best = state_.validations_since_best;
+  sink_->OnValidation(e);
+}
+
 absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
   torch::manual_seed(cfg_.seed);
   model_ = models::GlowTts(cfg_.model, n_symbols, cfg_.audio.n_mels, static_cast<int64_t>(ds_.speakers.size()));
@@ -276,22 +330,23 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
         return result;
       }
       bool validate = cfg_.validation.interval_steps > 0 && state_.step % cfg_.validation.interval_steps == 0;
-      bool is_best = false;
-      if (validate) {
-        Losses v = Validate();
-        is_best = !ds_.validation.empty() && v.total() < state_.best_metric;
-        if (is_best) {
-          state_.best_metric = v.total();
-          state_.best_step = state_.step;
-        }
-        sink_->OnValidation({state_.step, state_.position.epoch,
-                               {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}}, is_best});
-        WriteValidationSamples(model_, ds_, cfg_, device_, state_.step, o_.output_dir, sink_);
-      }
+      bool is_best = false, early_stop = false;
+      if (validate) RunValidation(&is_best, &early_stop);
       done = state_.step >= total;
       bool stop = o_.stop_requested != nullptr && o_.stop_requested->load();
-      if (is_best || state_.step % cfg_.checkpoint.interval_steps == 0 || stop || done) {
+      if (is_best || state_.step % cfg_.checkpoint.interval_steps == 0 || stop || done || early_stop) {
         TTSD_RETURN_IF_ERROR(SaveCheckpoint(is_best));
+      }
+      if (early_stop) {
+        const auto& es = cfg_.early_stopping;
+        result.reason = StopReason::kEarlyStopped;
+        result.message = absl::StrCat(es.metric, " did not improve by more than ", es.min_delta, " for ", es.patience,
+                                      " validations; best checkpoint: step ", state_.best_step, " (",
+                                      cfg_.checkpoint.best_metric, " ", state_.best_metric, ") ", checkpointer_.BestPath());
+        sink_->OnLog(absl::StrCat("early stopping at step ", state_.step, ": ", result.message));
+        result.step = state_.step;
+        result.last_checkpoint = last_checkpoint_;
+        return result;
       }
       if (stop) {
         sink_->OnLog(absl::StrCat("stopped at step ", state_.step, "; resume with --resume auto (checkpoint ",
@@ -329,8 +384,18 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   TTSD_RETURN_IF_ERROR(EnforceDataPolicy(ds, cfg.data));
   o.sink->OnLog(absl::StrCat("data: ", ds.train.size(), " train, ", ds.validation.size(), " validation utterances (",
                              ds.report.cache_hits, " features cached, ", ds.report.cache_misses, " computed)"));
+  std::vector<ValidationSentence> sentences;
+  for (size_t i = 0; i < cfg.validation.sentences.size(); ++i) {
+    TTSD_ASSIGN_OR_RETURN(TokenizedText t, tokenizer->Encode(cfg.validation.sentences[i]));
+    if (!t.unknown.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("validation.sentences[", i, "] has symbols the model has no ",
+                                                     "embedding for (", absl::StrJoin(t.unknown, " "),
+                                                     "): rephrase it, or add them to the symbol table"));
+    }
+    sentences.push_back({cfg.validation.sentences[i], std::vector<int64_t>(t.ids.begin(), t.ids.end())});
+  }
   TensorBoardSink tensorboard(o.output_dir, o.sink);
-  Run run(o, &tensorboard, std::move(ds), symbols_json, device);
+  Run run(o, &tensorboard, std::move(ds), symbols_json, device, std::move(sentences));
   return run.Execute(tokenizer->symbols().size());
 }
 

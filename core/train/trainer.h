@@ -22,13 +22,18 @@ struct TrainerOptions {
   bool show_progress = true;       // feature-extraction progress line
 };
 
-enum class StopReason { kCompleted, kStopped, kNonFiniteLoss };
+enum class StopReason { kCompleted, kStopped, kNonFiniteLoss, kEarlyStopped };
 
 struct TrainResult {
   StopReason reason = StopReason::kCompleted;
   int64_t step = 0;
   std::string last_checkpoint;
+  std::string message;  // kEarlyStopped: why, and the best checkpoint
 };
+
+// Whether `value` improves on `best` by more than `min_delta` ("min": lower is better, "max": higher).
+// A non-finite best means none yet: any finite value improves on it.
+bool Improves(double value, double best, const std::string& mode, double min_delta);
 
 absl::StatusOr<TrainResult> Train(const TrainerOptions& options);
 

@@ -1,10 +1,13 @@
 #include "core/train/validation_samples.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "core/audio/griffin_lim.h"
+#include "core/audio/mcd.h"
 #include "core/audio/mel_torch.h"
+#include "core/audio/resample.h"
 #include "core/audio/wav.h"
 #include "core/common/file_util.h"
 #include "core/data/feature_cache.h"
@@ -33,33 +36,102 @@ class GeneratorGuard {
   torch::Tensor cpu_, cuda_;
 };
 
-// TensorBoard figures for one held-out utterance: the predicted mel over the recorded one, and the
-// alignment the model finds between its symbols and the recorded frames.
-void WriteFigures(models::GlowTts& model, const torch::Device& device, int64_t step,
-                  const std::string& id, const torch::Tensor& ids, const torch::Tensor& lengths,
-                  const torch::Tensor& speakers, const FloatMatrix& target, const FloatMatrix& predicted,
-                  EventSink* sink) {
-  sink->OnFigure({step, absl::StrCat("mel/", id), {predicted, target}});
-  auto mels = ToTensor(target).unsqueeze(0).to(device);
-  auto mel_lengths = torch::tensor({target.cols}, torch::kInt64).to(device);
-  auto out = model->forward(ids, lengths, mels, mel_lengths, speakers);
-  sink->OnFigure({step, absl::StrCat("alignment/", id), {FromTensor(out.alignment[0].to(torch::kCPU, torch::kFloat32))}});
-}
+// One run's validation audio at one step.
+class Speaker {
+ public:
+  Speaker(models::GlowTts& model, const TrainConfig& cfg, const torch::Device& device, int64_t step,
+          std::string dir, EventSink* sink)
+      : model_(model), cfg_(cfg), device_(device), step_(step), dir_(std::move(dir)), sink_(sink) {}
+
+  // Speaks `ids`; the predicted log-mel, or an empty matrix (logged) when there is nothing to vocode.
+  FloatMatrix Speak(const std::vector<int64_t>& ids, int64_t speaker, uint64_t noise_seed, const std::string& tag,
+                    const std::string& text) {
+    torch::manual_seed(noise_seed);  // the same noise at every validation: changes are the model's
+    ids_ = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_);
+    lengths_ = torch::tensor({static_cast<int64_t>(ids.size())}, torch::kInt64).to(device_);
+    speakers_ = torch::tensor({speaker}, torch::kInt64).to(device_);
+    auto [mel, mel_lengths] = model_->Infer(ids_, lengths_, speakers_, cfg_.model.noise_scale, cfg_.model.length_scale);
+    const int64_t frames = mel_lengths[0].item<int64_t>();
+    if (frames < 2) {
+      sink_->OnLog(absl::StrCat("validation audio for ", tag, " skipped: the model predicted ", frames, " frames"));
+      return {};
+    }
+    FloatMatrix m = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
+    std::vector<float> wave = GriffinLim(m, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
+    Write(absl::StrCat(dir_, "/", tag, ".wav"), tag, text, wave);
+    return m;
+  }
+
+  // TensorBoard figures for the utterance just spoken: the predicted mel over the recorded one, and the
+  // alignment the model finds between its symbols and the recorded frames.
+  void Figures(const std::string& id, const FloatMatrix& target, const FloatMatrix& predicted) {
+    sink_->OnFigure({step_, absl::StrCat("mel/", id), {predicted, target}});
+    auto mels = ToTensor(target).unsqueeze(0).to(device_);
+    auto mel_lengths = torch::tensor({target.cols}, torch::kInt64).to(device_);
+    auto out = model_->forward(ids_, lengths_, mels, mel_lengths, speakers_);
+    sink_->OnFigure({step_, absl::StrCat("alignment/", id),
+                     {FromTensor(out.alignment[0].to(torch::kCPU, torch::kFloat32))}});
+  }
+
+  // The recording itself, at the training sample rate, once per run.
+  void GroundTruth(const PreparedUtterance& u, const std::string& run_dir) {
+    const std::string dir = absl::StrCat(run_dir, "/samples/ground_truth");
+    if (std::filesystem::exists(absl::StrCat(dir, "/", u.utt.id, ".wav"))) return;
+    auto audio = ReadAudio(u.utt.audio_path);
+    if (!audio.ok()) {
+      sink_->OnLog(absl::StrCat("warning: no ground-truth audio for ", u.utt.id, ": ", audio.status().message()));
+      return;
+    }
+    Audio mono = ToMono(std::move(*audio));
+    auto wave = Resample(mono.samples, mono.sample_rate, cfg_.audio.sample_rate);
+    if (!wave.ok() || !EnsureDirectory(dir).ok()) return;
+    Write(absl::StrCat(dir, "/", u.utt.id, ".wav"), absl::StrCat("ground_truth-", u.utt.id), u.utt.text, *wave);
+  }
+
+ private:
+  void Write(const std::string& path, const std::string& tag, const std::string& text, const std::vector<float>& wave) {
+    if (auto st = WriteWav16(path, wave, cfg_.audio.sample_rate); !st.ok()) {
+      sink_->OnLog(absl::StrCat("warning: validation audio: ", st.message()));
+      return;
+    }
+    SampleEvent e;
+    e.step = step_;
+    e.tag = tag;
+    e.path = path;
+    e.sample_rate = cfg_.audio.sample_rate;
+    e.duration_seconds = static_cast<double>(wave.size()) / cfg_.audio.sample_rate;
+    e.text = text;
+    sink_->OnSample(e);
+  }
+
+  models::GlowTts& model_;
+  const TrainConfig& cfg_;
+  torch::Device device_;
+  int64_t step_;
+  std::string dir_;
+  EventSink* sink_;
+  torch::Tensor ids_, lengths_, speakers_;  // of the last Speak()
+};
 
 }  // namespace
 
-void WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds, const TrainConfig& cfg,
-                            const torch::Device& device, int64_t step, const std::string& run_dir, EventSink* sink) {
+std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds,
+                                                     const std::vector<ValidationSentence>& sentences,
+                                                     const TrainConfig& cfg, const torch::Device& device,
+                                                     int64_t step, const std::string& run_dir, EventSink* sink) {
   const size_t n = std::min<size_t>(static_cast<size_t>(cfg.validation.samples), ds.validation.size());
-  if (n == 0) return;
-  GeneratorGuard generators(device);
-  torch::NoGradGuard no_grad;
-  model->eval();
+  if (n == 0 && sentences.empty()) return {};
   const std::string dir = absl::StrCat(run_dir, "/samples/step_", step);
   if (auto st = EnsureDirectory(dir); !st.ok()) {
     sink->OnLog(absl::StrCat("warning: no validation audio: ", st.message()));
-    return;
+    return {};
   }
+  GeneratorGuard generators(device);
+  torch::NoGradGuard no_grad;
+  model->eval();
+  Speaker speaker(model, cfg, device, step, dir, sink);
+  double mcd_sum = 0;
+  int mcd_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const PreparedUtterance& u = ds.utterances[ds.validation[i]];
     auto features = ReadFeatureFile(u.feature_path);
@@ -67,34 +139,24 @@ void WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds, c
       sink->OnLog(absl::StrCat("warning: no validation audio for ", u.utt.id, ": ", features.status().message()));
       continue;
     }
-    torch::manual_seed(cfg.seed + i);  // the same noise at every validation: changes are the model's
+    speaker.GroundTruth(u, run_dir);
     std::vector<int64_t> ids(features->ids.begin(), features->ids.end());
-    auto id_tensor = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device);
-    auto lengths = torch::tensor({static_cast<int64_t>(ids.size())}, torch::kInt64).to(device);
-    auto speakers = torch::tensor({static_cast<int64_t>(u.speaker_id)}, torch::kInt64).to(device);
-    auto [mel, mel_lengths] = model->Infer(id_tensor, lengths, speakers, cfg.model.noise_scale, cfg.model.length_scale);
-    const int64_t frames = mel_lengths[0].item<int64_t>();
-    if (frames < 2) {
-      sink->OnLog(absl::StrCat("validation audio for ", u.utt.id, " skipped: the model predicted ", frames, " frames"));
-      continue;
+    FloatMatrix predicted = speaker.Speak(ids, u.speaker_id, cfg.seed + i, u.utt.id, u.utt.text);
+    if (predicted.cols == 0) continue;
+    if (i == 0) speaker.Figures(u.utt.id, features->mel, predicted);
+    const double mcd = MelCepstralDistortion(predicted, features->mel);
+    if (std::isfinite(mcd)) {
+      mcd_sum += mcd;
+      ++mcd_count;
     }
-    FloatMatrix m = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
-    if (i == 0) WriteFigures(model, device, step, u.utt.id, id_tensor, lengths, speakers, features->mel, m, sink);
-    std::vector<float> wave = GriffinLim(m, cfg.audio, cfg.audio.griffin_lim_iters, cfg.seed);
-    SampleEvent e;
-    e.step = step;
-    e.tag = u.utt.id;
-    e.path = absl::StrCat(dir, "/", u.utt.id, ".wav");
-    e.sample_rate = cfg.audio.sample_rate;
-    e.duration_seconds = static_cast<double>(wave.size()) / cfg.audio.sample_rate;
-    e.text = u.utt.text;
-    if (auto st = WriteWav16(e.path, wave, cfg.audio.sample_rate); !st.ok()) {
-      sink->OnLog(absl::StrCat("warning: validation audio: ", st.message()));
-      continue;
-    }
-    sink->OnSample(e);
+  }
+  for (size_t i = 0; i < sentences.size(); ++i) {
+    speaker.Speak(sentences[i].ids, 0, cfg.seed + 1000 + i, absl::StrCat("sentence_", i), sentences[i].text);
   }
   model->train();
+  std::map<std::string, double> metrics;
+  if (mcd_count > 0) metrics["val/mcd"] = mcd_sum / mcd_count;
+  return metrics;
 }
 
 }  // namespace ttsd::core::train

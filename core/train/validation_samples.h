@@ -1,13 +1,19 @@
-// Validation audio: after each validation the model speaks the first `validation.samples` held-out
-// utterances (their own text, speaker and symbol ids), vocoded with Griffin-Lim, written to
-// <run>/samples/step_<step>/<utterance id>.wav and reported through the sink (so the daemon streams
-// them to watchers). Generating audio draws random numbers (the prior's noise); the generators are
-// restored afterwards, so a run with samples trains exactly as one without.
+// Validation audio and the metrics measured on it. After each validation the model speaks:
+//  - the first `validation.samples` held-out utterances (their own text, speaker and symbol ids), and
+//    val/mcd compares each with its recording (mel-cepstral distortion, DTW-aligned; core/audio/mcd.h);
+//  - every `validation.sentences` text, as the first speaker.
+// Each is vocoded with Griffin-Lim, written to <run>/samples/step_<step>/<tag>.wav and reported through
+// the sink (so the daemon streams it to watchers and TensorBoard shows it). Once per run the recordings
+// of those held-out utterances go to samples/ground_truth/<id>.wav (tag ground_truth-<id>) for comparison. Generating audio
+// draws random numbers (the prior's noise); the generators are restored afterwards, so a run with
+// samples trains exactly as one without.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "core/config/train_config.h"
 #include "core/data/dataset.h"
@@ -16,9 +22,17 @@
 
 namespace ttsd::core::train {
 
-// Problems (an utterance whose features cannot be read, a mel too short to vocode, a full disk) are
-// logged through the sink and skipped: audio is for listening, never a reason to stop training.
-void WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds, const TrainConfig& cfg,
-                            const torch::Device& device, int64_t step, const std::string& run_dir, EventSink* sink);
+struct ValidationSentence {
+  std::string text;
+  std::vector<int64_t> ids;  // tokenized once, at the start of the run
+};
+
+// Returns the metrics measured ("val/mcd" when any held-out utterance was spoken). Problems (features
+// that cannot be read, a mel too short to vocode, a full disk) are logged through the sink and skipped:
+// audio is for listening, never a reason to stop training.
+std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds,
+                                                     const std::vector<ValidationSentence>& sentences,
+                                                     const TrainConfig& cfg, const torch::Device& device,
+                                                     int64_t step, const std::string& run_dir, EventSink* sink);
 
 }  // namespace ttsd::core::train

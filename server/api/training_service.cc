@@ -137,6 +137,10 @@ ttsd::v1::Job TrainingService::View(const store::JobRecord& r, int queue_positio
     j.set_step(p->step);
     j.set_total_steps(p->total_steps);
   }
+  if (auto v = store_.LatestEvent(r.id, "validation"); v.ok()) {
+    ttsd::v1::JobEvent e;
+    if (e.ParseFromString(v->payload) && e.validation().has_best()) *j.mutable_best() = e.validation().best();
+  }
   return j;
 }
 

@@ -143,10 +143,12 @@ int RunTrain(const TrainOptions& opt) {
     return ReportError(result.status());
   }
   if (to_daemon) {
-    auto outcome = result->reason == core::train::StopReason::kCompleted ? Finished::OUTCOME_COMPLETED
-                   : result->reason == core::train::StopReason::kStopped ? Finished::OUTCOME_STOPPED
-                                                                          : Finished::OUTCOME_NON_FINITE_LOSS;
-    SendFinished(*to_daemon, outcome, result->step, "", result->last_checkpoint);
+    using core::train::StopReason;
+    auto outcome = result->reason == StopReason::kCompleted      ? Finished::OUTCOME_COMPLETED
+                   : result->reason == StopReason::kStopped      ? Finished::OUTCOME_STOPPED
+                   : result->reason == StopReason::kEarlyStopped ? Finished::OUTCOME_EARLY_STOPPED
+                                                                 : Finished::OUTCOME_NON_FINITE_LOSS;
+    SendFinished(*to_daemon, outcome, result->step, result->message, result->last_checkpoint);
   }
   if (result->reason == core::train::StopReason::kNonFiniteLoss) return kExitFailed;
   return kExitOk;

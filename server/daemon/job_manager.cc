@@ -344,6 +344,10 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
     Settle(id, JobState::kSucceeded, "", absl::StrCat("finished at step ", r->finished->step()));
     return;
   }
+  if (outcome == ttsd::v1::WorkerFinished::OUTCOME_EARLY_STOPPED && ExitedCleanly(r->wait_status)) {
+    Settle(id, JobState::kSucceeded, "EARLY_STOPPED", absl::StrCat("stopped at step ", r->finished->step(), ": ", message));
+    return;
+  }
   if (job->desired == Desired::kStop) {
     // Stopped as asked, or died while stopping: either way the newest complete checkpoint is where a
     // resume continues.

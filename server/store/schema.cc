@@ -79,6 +79,10 @@ const std::vector<const char*>& Migrations() {
         PRIMARY KEY (job_id, step, tag)
       );
       )sql",
+      // 2: a job's newest event of a kind (its latest validation, for the best-so-far in status).
+      R"sql(
+      CREATE INDEX events_by_kind ON events(job_id, kind, seq);
+      )sql",
   };
   return kMigrations;
 }

@@ -237,6 +237,18 @@ absl::StatusOr<std::vector<EventRecord>> Store::ReadEvents(int64_t job_id, int64
   });
 }
 
+absl::StatusOr<EventRecord> Store::LatestEvent(int64_t job_id, const std::string& kind) {
+  absl::MutexLock lock(&db_mu_);
+  TTSD_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT seq, time_ms, attempt, kind, payload FROM events "
+                                                  "WHERE job_id = ? AND kind = ? ORDER BY seq DESC LIMIT 1"));
+  s.Bind(1, job_id).Bind(2, kind);
+  TTSD_ASSIGN_OR_RETURN(auto rows, ReadAll(s, [&](const Statement& r) {
+                          return EventRecord{job_id, r.Int(0), r.Int(1), r.Int(2), r.Text(3), r.Blob(4)};
+                        }));
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("job ", job_id, " has no ", kind, " event"));
+  return rows.front();
+}
+
 void Store::AddMetrics(std::vector<MetricRow> rows) {
   absl::MutexLock lock(&queue_mu_);
   queue_.insert(queue_.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));

@@ -107,6 +107,8 @@ class Store {
   absl::StatusOr<EventRecord> AppendEvent(int64_t job_id, const std::string& kind, const std::string& payload);
   // Events with seq > after_seq, oldest first, at most `limit`.
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t job_id, int64_t after_seq, int limit);
+  // The job's newest event of `kind`; NOT_FOUND when it has none.
+  absl::StatusOr<EventRecord> LatestEvent(int64_t job_id, const std::string& kind);
 
   void AddMetrics(std::vector<MetricRow> rows);  // queued for the writer thread
   absl::Status FlushMetrics();                    // returns when everything queued so far is written

@@ -41,6 +41,11 @@ void WorkerSink::OnValidation(const core::train::ValidationEvent& e) {
   v->set_epoch(e.epoch);
   for (const auto& [key, value] : e.values) (*v->mutable_metrics())[key] = value;
   v->set_is_best(e.is_best);
+  auto* best = v->mutable_best();
+  best->set_metric(e.best_metric);
+  best->set_value(e.best_value);
+  best->set_step(e.best_step);
+  best->set_validations_since(e.validations_since_best);
   Send(ev);
 }
 

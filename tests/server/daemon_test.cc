@@ -106,7 +106,9 @@ TEST_F(DaemonTest, SubmitWatchSucceedsThroughTtsctl) {
   EXPECT_THAT(r.output, HasSubstr("audio step 10 'u"));
   std::vector<std::string> saved;
   for (const auto& f : std::filesystem::directory_iterator(tmp_.Join("s/1"))) saved.push_back(f.path().string());
-  ASSERT_EQ(saved.size(), 6u) << r.output;  // 2 sentences x validations at steps 10, 20, 30
+  // 2 held-out utterances x validations at steps 10, 20, 30, and their 2 recordings once.
+  ASSERT_EQ(saved.size(), 8u) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("-ground_truth-u"));
   for (const auto& path : saved) {
     EXPECT_EQ(testing::RunCommand("head -c 4 " + path).output, "RIFF") << path;
     EXPECT_GT(std::filesystem::file_size(path), 1000u) << path;
@@ -170,6 +172,25 @@ TEST_F(DaemonTest, SubmitWatchSucceedsThroughTtsctl) {
   grpc::Status st = Command(&ttsd::v1::TrainingService::Stub::StopJob, 1, &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(st.error_message(), HasSubstr("SUCCEEDED"));
+}
+
+// A plateau (a learning rate too small to move anything): early stopping ends the job SUCCEEDED with
+// reason EARLY_STOPPED, naming the best checkpoint; status shows the best so far and its age.
+TEST_F(DaemonTest, EarlyStoppingOnAPlateauSucceedsAndStatusShowsTheBest) {
+  uint64_t id = SubmitOk(Config(1000, 1000,
+                                "  scheduler: constant\n  learning_rate: 1.0e-12\nearly_stopping:\n  metric: val/loss\n"
+                                "  patience: 2\n  min_delta: 0.0001\n", 0));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 120, &job));
+  EXPECT_EQ(job.reason(), "EARLY_STOPPED");
+  EXPECT_THAT(job.message(), HasSubstr("stopped at step 30"));
+  EXPECT_THAT(job.message(), HasSubstr("best checkpoint: step 10"));
+  EXPECT_EQ(job.best().metric(), "val/loss");
+  EXPECT_EQ(job.best().step(), 10);
+  EXPECT_EQ(job.best().validations_since(), 2);
+  testing::CommandResult r = testing::RunCommand(Ctl("status " + std::to_string(id)));
+  EXPECT_THAT(r.output, HasSubstr("reason     EARLY_STOPPED"));
+  EXPECT_THAT(r.output, HasSubstr("at step 10 (checkpoints/best); 2 validation(s) since it improved"));
 }
 
 TEST_F(DaemonTest, WatchReplaysEverythingAndResumesFromAnySeqWithoutGapOrDuplicate) {

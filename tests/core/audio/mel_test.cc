@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/audio/griffin_lim.h"
+#include "core/audio/mcd.h"
 #include "core/audio/mel.h"
 #include "core/audio/npy.h"
 #include "core/audio/wav.h"
@@ -78,6 +79,34 @@ TEST(GriffinLimTest, ReconstructionHasTheSameMel) {
   }
   ASSERT_GT(n, 1000);
   EXPECT_LT(err / n, 0.15 * spread / n);
+}
+
+// MCD: zero for the same spectrogram, also slowed down (DTW absorbs timing) or louder (c0 is left out);
+// different speech is several dB away.
+TEST(MelCepstralDistortionTest, IgnoresTimingAndLoudnessMeasuresSpectralShape) {
+  AudioConfig c;
+  MelExtractor mel(c);
+  auto mel_of = [&](const char* wav) {
+    auto audio = ReadAudio(testing::TestWav(wav));
+    EXPECT_TRUE(audio.ok()) << wav;
+    return mel.Compute(audio->samples);
+  };
+  FloatMatrix a = mel_of("espeak-a.wav");
+  EXPECT_NEAR(MelCepstralDistortion(a, a), 0.0, 1e-9);
+  FloatMatrix slow{a.rows, a.cols * 2, std::vector<float>(a.data.size() * 2)};
+  FloatMatrix loud = a;
+  for (int64_t r = 0; r < a.rows; ++r) {
+    for (int64_t t = 0; t < a.cols; ++t) {
+      slow.data[r * slow.cols + 2 * t] = slow.data[r * slow.cols + 2 * t + 1] = a.at(r, t);
+      loud.data[r * a.cols + t] += 1.5f;
+    }
+  }
+  EXPECT_NEAR(MelCepstralDistortion(a, slow), 0.0, 1e-9);
+  EXPECT_NEAR(MelCepstralDistortion(a, loud), 0.0, 1e-4);
+  const double other = MelCepstralDistortion(a, mel_of("slt-a.wav"));
+  EXPECT_GT(other, 1.0);
+  EXPECT_LT(other, 40.0);
+  EXPECT_TRUE(std::isnan(MelCepstralDistortion(a, FloatMatrix{})));
 }
 
 }  // namespace

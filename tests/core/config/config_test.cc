@@ -77,6 +77,32 @@ TEST(ConfigValidateTest, MissingDatasetIsReported) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("m.yaml:2:9: data.path: dataset folder /no/such/dataset does not exist"));
 }
 
+TEST(ConfigValidateTest, BestMetricAndEarlyStoppingNameRealValidationMetrics) {
+  testing::TempDir tmp;
+  auto parsed = ParseConfigYaml("data:\n  path: " + tmp.path() +
+                                    "\nvalidation:\n  samples: 0\ncheckpoint:\n  best_metric: val/wer\n  best_mode: lowest\n"
+                                    "early_stopping:\n  metric: val/mcd\n  patience: 0\n",
+                                "e.yaml");
+  ASSERT_TRUE(parsed.ok());
+  std::string msg(ValidateConfig(parsed->config, parsed->marks, "e.yaml").message());
+  EXPECT_THAT(msg, HasSubstr("checkpoint.best_metric: 'val/wer' is not a validation metric: val/loss, val/mle"));
+  EXPECT_THAT(msg, HasSubstr("checkpoint.best_mode: 'lowest' is not one of: min, max"));
+  EXPECT_THAT(msg, HasSubstr("early_stopping.metric: val/mcd is measured on the validation samples: set validation.samples >= 1"));
+  EXPECT_THAT(msg, HasSubstr("early_stopping.patience: must be >= 1"));
+}
+
+TEST(ConfigYamlTest, SentencesAreAListOfStrings) {
+  auto parsed = ParseConfigYaml("validation:\n  sentences:\n    - \"Hello there.\"\n    - Good night, moon.\n", "s.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.validation.sentences, (std::vector<std::string>{"Hello there.", "Good night, moon."}));
+  auto again = ParseConfigYaml(EmitConfigYaml(parsed->config), "emitted");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->config.validation.sentences, parsed->config.validation.sentences);
+  auto wrong = ParseConfigYaml("validation:\n  sentences: Hello\n", "w.yaml");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("w.yaml:2:14: validation.sentences: expected a list of strings"));
+}
+
 TEST(ConfigYamlTest, ResolvedConfigRoundTrips) {
   testing::TempDir tmp;
   auto parsed = ParseConfigYaml("name: \"x: y\"\ndata:\n  path: " + tmp.path() + "\ntext:\n  mode: characters\n", "r.yaml");

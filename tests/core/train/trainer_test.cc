@@ -198,7 +198,7 @@ TEST_F(TrainerTest, TensorBoardEventsReadBackAndResumeReplacesAbandonedSteps) {
       }
     }
   }
-  EXPECT_EQ(kinds["audio"], 2);  // validation at step 8: two held-out utterances
+  EXPECT_EQ(kinds["audio"], 4);  // validation at step 8: two held-out utterances and their recordings
   EXPECT_EQ(kinds["image"], 2);  // predicted vs target mel, alignment
   testing::EventFile resumed = testing::ReadEventFile(files[2]);
   ASSERT_GE(resumed.events.size(), 2u);
@@ -215,7 +215,7 @@ TEST_F(TrainerTest, TensorBoardEventsReadBackAndResumeReplacesAbandonedSteps) {
   for (double v : tb["scalars"]["train/loss"]["values"].get<std::vector<double>>()) EXPECT_LT(v, 999);
   EXPECT_EQ(tb["scalars"]["val/loss"]["steps"].get<std::vector<int>>(), std::vector<int>{8});
   EXPECT_EQ(tb["scalars"]["throughput/frames_per_second"]["steps"].size(), 12u);
-  ASSERT_EQ(tb["audio"].size(), 2u);
+  ASSERT_EQ(tb["audio"].size(), 4u);
   for (const auto& [tag, samples] : tb["audio"].items()) {
     EXPECT_EQ(tag.rfind("samples/", 0), 0u);
     EXPECT_EQ(samples[0][0], 8);
@@ -223,6 +223,66 @@ TEST_F(TrainerTest, TensorBoardEventsReadBackAndResumeReplacesAbandonedSteps) {
   }
   ASSERT_EQ(tb["images"].size(), 2u);
   for (const auto& [tag, images] : tb["images"].items()) EXPECT_TRUE(images[0][3].get<bool>()) << tag << " is not a valid PNG";
+}
+
+// A plateau: a learning rate too small to change anything leaves val/loss where it was, so after
+// `patience` validations without an improvement of min_delta the run ends, naming the best checkpoint.
+TEST_F(TrainerTest, EarlyStoppingEndsARunOnAPlateau) {
+  TrainConfig c = Config(200);
+  c.training.scheduler = "constant";
+  c.training.learning_rate = 1e-12;
+  c.early_stopping.metric = "val/loss";
+  c.early_stopping.patience = 2;
+  c.early_stopping.min_delta = 1e-4;
+  RecordingSink sink;
+  auto r = RunTrain(c, tmp_.Join("run"), &sink);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->reason, StopReason::kEarlyStopped);
+  EXPECT_EQ(r->step, 24);  // validations at 8 (the best), 16 and 24 (no improvement): stop
+  ASSERT_EQ(sink.validations.size(), 3u);
+  EXPECT_TRUE(sink.validations[0].is_best);
+  EXPECT_EQ(sink.validations[2].best_step, 8);
+  EXPECT_EQ(sink.validations[2].validations_since_best, 2);
+  EXPECT_EQ(sink.validations[2].values.at("early_stopping/stale_validations"), 2);
+  EXPECT_THAT(r->message, HasSubstr("best checkpoint: step 8"));
+  EXPECT_THAT(r->message, HasSubstr("ckpt-000000008.pt"));
+  EXPECT_TRUE(std::filesystem::exists(tmp_.Join("run/checkpoints/ckpt-000000024.pt")));
+  EXPECT_EQ(sink.checkpoints.back().step, 24);
+
+}
+
+// validation.sentences are spoken at every validation; the held-out recordings are written once; val/mcd
+// is logged. A sentence the symbol table cannot spell is an error before any training.
+TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
+  TrainConfig c = Config(16);
+  c.validation.sentences = {"hello there.", "a second one."};
+  RecordingSink sink;
+  ASSERT_TRUE(RunTrain(c, tmp_.Join("run"), &sink).ok());
+  for (const char* f : {"samples/step_8/sentence_0.wav", "samples/step_16/sentence_1.wav"}) {
+    EXPECT_TRUE(std::filesystem::exists(tmp_.Join("run/") + f)) << f;
+  }
+  int truths = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmp_.Join("run/samples/ground_truth"))) truths += e.is_regular_file();
+  EXPECT_EQ(truths, 2);
+  ASSERT_EQ(sink.validations.size(), 2u);
+  EXPECT_GT(sink.validations[0].values.at("val/mcd"), 0.0);
+
+  c.validation.sentences = {"ok", "this has a \u00e6 in it"};
+  RecordingSink bad;
+  auto r = RunTrain(c, tmp_.Join("bad"), &bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("validation.sentences[1]"));
+  EXPECT_TRUE(bad.losses.empty());
+}
+
+TEST(ImprovesTest, ModesDeltasAndTheFirstValue) {
+  EXPECT_TRUE(Improves(5.0, std::numeric_limits<double>::infinity(), "min", 0));
+  EXPECT_TRUE(Improves(-5.0, std::numeric_limits<double>::infinity(), "max", 0));  // non-finite best: none yet
+  EXPECT_TRUE(Improves(0.9, 1.0, "min", 0.05));
+  EXPECT_FALSE(Improves(0.97, 1.0, "min", 0.05));
+  EXPECT_TRUE(Improves(1.1, 1.0, "max", 0.05));
+  EXPECT_FALSE(Improves(1.0, 1.0, "max", 0));
+  EXPECT_FALSE(Improves(std::nan(""), 1.0, "min", 0));
 }
 
 TEST(LearningRateTest, NoamWarmsUpThenDecays) {

@@ -49,7 +49,12 @@ TEST(WorkerSinkTest, EveryTrainerEventArrivesInOrderAsAWorkerEvent) {
     step.values = {{"train/loss", 1.5}, {"lr", 1e-3}, {"grad_norm", 2.0}};
     step.eta_seconds = 12;
     sink.OnStep(step);
-    sink.OnValidation({20, 1, {{"val/loss", 0.75}}, true});
+    core::train::ValidationEvent v;
+    v.step = 20;
+    v.epoch = 1;
+    v.values = {{"val/loss", 0.75}};
+    v.is_best = true;
+    sink.OnValidation(v);
     sink.OnCheckpoint({20, "/jobs/1/checkpoints/ckpt-000000020.pt", "abc", 1000, true});
     sink.OnLog("hello");
     sink.OnLog(big);
