@@ -24,6 +24,10 @@ pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
 pkg_check_modules(ESPEAK_NG REQUIRED IMPORTED_TARGET espeak-ng)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# Offline English ASR for val/wer (core/asr). Its headers go on core/asr/recognizer.cc alone: they
+# define TRUE/FALSE, int32 and the like, and would change the flags of every other file.
+pkg_check_modules(POCKETSPHINX REQUIRED pocketsphinx)
+pkg_get_variable(POCKETSPHINX_MODEL_DIR pocketsphinx modeldir)
 
 if(TTSD_BUILD_TESTS)
   find_package(GTest REQUIRED CONFIG)

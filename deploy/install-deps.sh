@@ -16,7 +16,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # speech tools: corpus generation, recognition, audio conversion
-  espeak-ng flite sox pocketsphinx pocketsphinx-en-us
+  espeak-ng flite sox pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev
   # Python side: torchaudio golden values and the reference benchmark, example gRPC client
   python3 python3-numpy python3-torchaudio python3-grpcio python3-protobuf
   # the daemon tests: a self-signed certificate for the TLS listener

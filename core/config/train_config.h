@@ -215,6 +215,7 @@ struct ValidationConfig {
   int max_batches = 0;       // 0 = the whole validation split
   int samples = 2;           // held-out utterances spoken (Griffin-Lim) at each validation; 0 = none
   std::vector<std::string> sentences;  // texts spoken at each validation as well (sentence_<i>.wav)
+  std::string asr = "none";  // pocketsphinx: val/wer, val/cer of the spoken audio (English only)
 
   template <class V>
   void Visit(V& v) {
@@ -222,13 +223,14 @@ struct ValidationConfig {
     v("max_batches", max_batches);
     v("samples", samples);
     v("sentences", sentences);
+    v("asr", asr);
   }
 };
 
 struct CheckpointConfig {
   int interval_steps = 1000;
   int keep_last = 3;                     // newest checkpoints kept; the best is kept as well
-  std::string best_metric = "val/loss";  // a validation metric (val/loss, val/mle, val/duration, val/mcd)
+  std::string best_metric = "val/loss";  // a validation metric (val/loss, val/mle, val/duration, val/mcd, val/wer, val/cer)
   std::string best_mode = "min";         // min: lower is better; max: higher is better
 
   template <class V>

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/asr/recognizer.h"
 #include "core/config/config_errors.h"
 
 namespace ttsd::core {
@@ -108,9 +109,12 @@ void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
 // The metrics a validation logs, and what makes each one exist.
 void CheckValidationMetric(ConfigErrors& e, const TrainConfig& c, const char* path, const std::string& metric) {
   std::string list;
-  if (OneOf(metric, {"val/loss", "val/mle", "val/duration", "val/mcd"}, &list)) {
+  if (OneOf(metric, {"val/loss", "val/mle", "val/duration", "val/mcd", "val/wer", "val/cer"}, &list)) {
     if (metric == "val/mcd" && c.validation.samples == 0) {
       e.Add(path, "val/mcd is measured on the validation samples: set validation.samples >= 1");
+    }
+    if ((metric == "val/wer" || metric == "val/cer") && c.validation.asr == "none") {
+      e.Add(path, absl::StrCat(metric, " comes from speech recognition: set validation.asr: pocketsphinx"));
     }
     return;
   }
@@ -142,6 +146,19 @@ void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   if (c.validation.interval_steps < 0) e.Add("validation.interval_steps", "must be >= 0");
   if (c.validation.max_batches < 0) e.Add("validation.max_batches", "must be >= 0");
   if (c.validation.samples < 0) e.Add("validation.samples", "must be >= 0");
+  CheckEnum(e, "validation.asr", c.validation.asr, {"none", "pocketsphinx"});
+  if (c.validation.asr == "pocketsphinx") {
+    if (c.text.language.rfind("en", 0) != 0) {
+      e.Add("validation.asr", absl::StrCat("pocketsphinx recognises English only; text.language is '", c.text.language,
+                                           "': set validation.asr: none"));
+    } else if (asr::PocketsphinxModelDir().empty()) {
+      e.Add("validation.asr", "pocketsphinx's en-us model is not installed: install pocketsphinx-en-us, or set "
+                              "validation.asr: none");
+    }
+    if (c.validation.samples == 0 && c.validation.sentences.empty()) {
+      e.Add("validation.asr", "has nothing to recognise: set validation.samples >= 1 or give validation.sentences");
+    }
+  }
   if (c.checkpoint.interval_steps < 1) e.Add("checkpoint.interval_steps", "must be >= 1");
   if (c.checkpoint.keep_last < 1) e.Add("checkpoint.keep_last", "must be >= 1");
   CheckValidationMetric(e, c, "checkpoint.best_metric", c.checkpoint.best_metric);

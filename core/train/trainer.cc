@@ -104,6 +104,7 @@ class Run {
   std::string last_checkpoint_;
   int64_t last_saved_step_ = -1;
   std::vector<ValidationSentence> sentences_;
+  std::unique_ptr<asr::Recognizer> recognizer_;  // validation.asr: pocketsphinx
 };
 
 CheckpointMeta Run::Meta() const {
@@ -219,7 +220,8 @@ Losses Run::Validate() {
 void Run::RunValidation(bool* is_best, bool* early_stop) {
   Losses v = Validate();
   std::map<std::string, double> values = {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}};
-  for (const auto& [k, x] : WriteValidationSamples(model_, ds_, sentences_, cfg_, device_, state_.step, o_.output_dir, sink_)) {
+  for (const auto& [k, x] : WriteValidationSamples(model_, ds_, sentences_, cfg_, device_, state_.step, o_.output_dir, sink_,
+                                                     recognizer_.get())) {
     values[k] = x;
   }
   ValidationEvent e;
@@ -273,6 +275,9 @@ absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
   sink_->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
                               ds_.speakers.size(), " speaker(s), ", n_symbols, " symbols; ", device_.str(), ", ",
                               t.precision));
+  if (cfg_.validation.asr == "pocketsphinx") {
+    TTSD_ASSIGN_OR_RETURN(recognizer_, asr::Recognizer::CreateEnglish());
+  }
   if (!o_.resume.empty()) {
     TTSD_RETURN_IF_ERROR(Resume());
   } else if (!checkpointer_.List().empty()) {

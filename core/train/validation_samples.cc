@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/asr/error_rate.h"
 #include "core/audio/griffin_lim.h"
 #include "core/audio/mcd.h"
 #include "core/audio/mel_torch.h"
@@ -43,8 +44,11 @@ class Speaker {
           std::string dir, EventSink* sink)
       : model_(model), cfg_(cfg), device_(device), step_(step), dir_(std::move(dir)), sink_(sink) {}
 
-  // Speaks `ids`; the predicted log-mel, or an empty matrix (logged) when there is nothing to vocode.
-  FloatMatrix Speak(const std::vector<int64_t>& ids, int64_t speaker, uint64_t noise_seed, const std::string& tag,
+  struct Spoken {
+    FloatMatrix mel;  // empty (logged) when there was nothing to vocode
+    std::vector<float> wave;
+  };
+  Spoken Speak(const std::vector<int64_t>& ids, int64_t speaker, uint64_t noise_seed, const std::string& tag,
                     const std::string& text) {
     torch::manual_seed(noise_seed);  // the same noise at every validation: changes are the model's
     ids_ = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_);
@@ -56,10 +60,11 @@ class Speaker {
       sink_->OnLog(absl::StrCat("validation audio for ", tag, " skipped: the model predicted ", frames, " frames"));
       return {};
     }
-    FloatMatrix m = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
-    std::vector<float> wave = GriffinLim(m, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
-    Write(absl::StrCat(dir_, "/", tag, ".wav"), tag, text, wave);
-    return m;
+    Spoken out;
+    out.mel = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
+    out.wave = GriffinLim(out.mel, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
+    Write(absl::StrCat(dir_, "/", tag, ".wav"), tag, text, out.wave);
+    return out;
   }
 
   // TensorBoard figures for the utterance just spoken: the predicted mel over the recorded one, and the
@@ -118,7 +123,8 @@ class Speaker {
 std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds,
                                                      const std::vector<ValidationSentence>& sentences,
                                                      const TrainConfig& cfg, const torch::Device& device,
-                                                     int64_t step, const std::string& run_dir, EventSink* sink) {
+                                                     int64_t step, const std::string& run_dir, EventSink* sink,
+                                                     asr::Recognizer* recognizer) {
   const size_t n = std::min<size_t>(static_cast<size_t>(cfg.validation.samples), ds.validation.size());
   if (n == 0 && sentences.empty()) return {};
   const std::string dir = absl::StrCat(run_dir, "/samples/step_", step);
@@ -132,6 +138,19 @@ std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, con
   Speaker speaker(model, cfg, device, step, dir, sink);
   double mcd_sum = 0;
   int mcd_count = 0;
+  asr::ErrorCounts errors;
+  int recognised = 0;
+  auto recognise = [&](const std::vector<float>& wave, const std::string& text, const std::string& tag) {
+    if (recognizer == nullptr || wave.empty()) return;
+    auto heard = recognizer->Transcribe(wave, cfg.audio.sample_rate);
+    if (!heard.ok()) {
+      sink->OnLog(absl::StrCat("warning: no transcript of ", tag, ": ", heard.status().message()));
+      return;
+    }
+    errors.Add(text, *heard);
+    ++recognised;
+    sink->OnLog(absl::StrCat("heard ", tag, ": \"", *heard, "\""));
+  };
   for (size_t i = 0; i < n; ++i) {
     const PreparedUtterance& u = ds.utterances[ds.validation[i]];
     auto features = ReadFeatureFile(u.feature_path);
@@ -141,21 +160,28 @@ std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, con
     }
     speaker.GroundTruth(u, run_dir);
     std::vector<int64_t> ids(features->ids.begin(), features->ids.end());
-    FloatMatrix predicted = speaker.Speak(ids, u.speaker_id, cfg.seed + i, u.utt.id, u.utt.text);
-    if (predicted.cols == 0) continue;
-    if (i == 0) speaker.Figures(u.utt.id, features->mel, predicted);
-    const double mcd = MelCepstralDistortion(predicted, features->mel);
+    auto spoken = speaker.Speak(ids, u.speaker_id, cfg.seed + i, u.utt.id, u.utt.text);
+    if (spoken.mel.cols == 0) continue;
+    if (i == 0) speaker.Figures(u.utt.id, features->mel, spoken.mel);
+    recognise(spoken.wave, u.utt.text, u.utt.id);
+    const double mcd = MelCepstralDistortion(spoken.mel, features->mel);
     if (std::isfinite(mcd)) {
       mcd_sum += mcd;
       ++mcd_count;
     }
   }
   for (size_t i = 0; i < sentences.size(); ++i) {
-    speaker.Speak(sentences[i].ids, 0, cfg.seed + 1000 + i, absl::StrCat("sentence_", i), sentences[i].text);
+    const std::string tag = absl::StrCat("sentence_", i);
+    recognise(speaker.Speak(sentences[i].ids, 0, cfg.seed + 1000 + i, tag, sentences[i].text).wave, sentences[i].text,
+              tag);
   }
   model->train();
   std::map<std::string, double> metrics;
   if (mcd_count > 0) metrics["val/mcd"] = mcd_sum / mcd_count;
+  if (recognised > 0) {
+    metrics["val/wer"] = errors.wer();
+    metrics["val/cer"] = errors.cer();
+  }
   return metrics;
 }
 

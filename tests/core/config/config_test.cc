@@ -89,6 +89,16 @@ TEST(ConfigValidateTest, BestMetricAndEarlyStoppingNameRealValidationMetrics) {
   EXPECT_THAT(msg, HasSubstr("checkpoint.best_mode: 'lowest' is not one of: min, max"));
   EXPECT_THAT(msg, HasSubstr("early_stopping.metric: val/mcd is measured on the validation samples: set validation.samples >= 1"));
   EXPECT_THAT(msg, HasSubstr("early_stopping.patience: must be >= 1"));
+
+  auto wer = ParseConfigYaml("data:\n  path: " + tmp.path() + "\ncheckpoint:\n  best_metric: val/wer\n", "w.yaml");
+  ASSERT_TRUE(wer.ok());
+  EXPECT_THAT(std::string(ValidateConfig(wer->config, wer->marks, "w.yaml").message()),
+              HasSubstr("val/wer comes from speech recognition: set validation.asr: pocketsphinx"));
+  auto yoruba = ParseConfigYaml("data:\n  path: " + tmp.path() + "\ntext:\n  language: yo\nvalidation:\n  asr: pocketsphinx\n",
+                                "y.yaml");
+  ASSERT_TRUE(yoruba.ok());
+  EXPECT_THAT(std::string(ValidateConfig(yoruba->config, yoruba->marks, "y.yaml").message()),
+              HasSubstr("y.yaml:6:8: validation.asr: pocketsphinx recognises English only; text.language is 'yo'"));
 }
 
 TEST(ConfigYamlTest, SentencesAreAListOfStrings) {

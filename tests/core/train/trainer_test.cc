@@ -256,6 +256,7 @@ TEST_F(TrainerTest, EarlyStoppingEndsARunOnAPlateau) {
 TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
   TrainConfig c = Config(16);
   c.validation.sentences = {"hello there.", "a second one."};
+  c.validation.asr = "pocketsphinx";
   RecordingSink sink;
   ASSERT_TRUE(RunTrain(c, tmp_.Join("run"), &sink).ok());
   for (const char* f : {"samples/step_8/sentence_0.wav", "samples/step_16/sentence_1.wav"}) {
@@ -266,8 +267,13 @@ TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
   EXPECT_EQ(truths, 2);
   ASSERT_EQ(sink.validations.size(), 2u);
   EXPECT_GT(sink.validations[0].values.at("val/mcd"), 0.0);
+  // 16 steps make noise, not speech: the recogniser hears next to nothing of the 4 texts.
+  EXPECT_GT(sink.validations[0].values.at("val/wer"), 0.5);
+  EXPECT_GT(sink.validations[1].values.at("val/cer"), 0.3);
+  EXPECT_THAT(sink.log, HasSubstr("heard sentence_1: "));
 
   c.validation.sentences = {"ok", "this has a \u00e6 in it"};
+  c.validation.asr = "none";
   RecordingSink bad;
   auto r = RunTrain(c, tmp_.Join("bad"), &bad);
   ASSERT_FALSE(r.ok());
