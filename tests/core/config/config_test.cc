@@ -80,12 +80,12 @@ TEST(ConfigValidateTest, MissingDatasetIsReported) {
 TEST(ConfigValidateTest, BestMetricAndEarlyStoppingNameRealValidationMetrics) {
   testing::TempDir tmp;
   auto parsed = ParseConfigYaml("data:\n  path: " + tmp.path() +
-                                    "\nvalidation:\n  samples: 0\ncheckpoint:\n  best_metric: val/wer\n  best_mode: lowest\n"
+                                    "\nvalidation:\n  samples: 0\ncheckpoint:\n  best_metric: val/bleu\n  best_mode: lowest\n"
                                     "early_stopping:\n  metric: val/mcd\n  patience: 0\n",
                                 "e.yaml");
   ASSERT_TRUE(parsed.ok());
   std::string msg(ValidateConfig(parsed->config, parsed->marks, "e.yaml").message());
-  EXPECT_THAT(msg, HasSubstr("checkpoint.best_metric: 'val/wer' is not a validation metric: val/loss, val/mle"));
+  EXPECT_THAT(msg, HasSubstr("checkpoint.best_metric: 'val/bleu' is not a validation metric: val/loss, val/mle"));
   EXPECT_THAT(msg, HasSubstr("checkpoint.best_mode: 'lowest' is not one of: min, max"));
   EXPECT_THAT(msg, HasSubstr("early_stopping.metric: val/mcd is measured on the validation samples: set validation.samples >= 1"));
   EXPECT_THAT(msg, HasSubstr("early_stopping.patience: must be >= 1"));
