@@ -133,6 +133,8 @@ void ResolvePaths(const std::string& base, TrainConfig* c) {
                          &c->text.symbols_file, &c->output_dir}) {
     if (!p->empty()) *p = ResolvePath(base, *p);
   }
+  std::string& pretrained = c->finetune.pretrained_model_path;
+  if (!pretrained.empty() && pretrained.rfind("job:", 0) != 0) pretrained = ResolvePath(base, pretrained);
 }
 
 }  // namespace

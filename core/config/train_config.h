@@ -259,6 +259,30 @@ struct EarlyStoppingConfig {
   }
 };
 
+// Fine-tuning: a new run (step 0, fresh optimizer and schedule) that starts from a trained model's
+// weights. Patterns are fnmatch globs on parameter names ("encoder.*", "decoder.flows.1*") or module
+// prefixes ("encoder"); `ttsd model params --checkpoint F` lists the names.
+struct FinetuneConfig {
+  std::string pretrained_model_path;  // a ckpt-*.pt, a run folder (its best, else latest), or under the
+                                      // daemon job:<id>[@<step>|@best|@latest]
+  std::vector<std::string> include;   // parameters to load (empty = all)
+  std::vector<std::string> exclude;   // parameters not to load (keep their fresh initialisation)
+  std::vector<std::string> freeze;    // parameters never trained (bit-identical after training)
+  std::vector<std::string> reinit;    // parameters re-initialised instead of loaded (e.g. speaker_emb)
+  std::string speaker_name;           // names the data's speaker when it has no speaker column and the
+                                      // base model is multi-speaker; default: the config's name
+
+  template <class V>
+  void Visit(V& v) {
+    v("pretrained_model_path", pretrained_model_path);
+    v("include", include);
+    v("exclude", exclude);
+    v("freeze", freeze);
+    v("reinit", reinit);
+    v("speaker_name", speaker_name);
+  }
+};
+
 struct TrainConfig {
   std::string name = "voice";
   uint64_t seed = 1234;
@@ -273,6 +297,7 @@ struct TrainConfig {
   ValidationConfig validation;
   CheckpointConfig checkpoint;
   EarlyStoppingConfig early_stopping;
+  FinetuneConfig finetune;
 
   template <class V>
   void Visit(V& v) {
@@ -289,6 +314,7 @@ struct TrainConfig {
     v("validation", validation);
     v("checkpoint", checkpoint);
     v("early_stopping", early_stopping);
+    v("finetune", finetune);
   }
 };
 

@@ -172,6 +172,21 @@ void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   }
 }
 
+void ValidateFinetune(const FinetuneConfig& f, ConfigErrors& e) {
+  const std::string& p = f.pretrained_model_path;
+  if (p.empty()) {
+    for (auto [key, list] : {std::pair{"finetune.include", &f.include}, {"finetune.exclude", &f.exclude},
+                             {"finetune.freeze", &f.freeze}, {"finetune.reinit", &f.reinit}}) {
+      if (!list->empty()) e.Add(key, "needs finetune.pretrained_model_path: the model to fine-tune");
+    }
+    return;
+  }
+  if (p.rfind("job:", 0) == 0) return;  // the daemon resolves it at submission
+  if (!std::filesystem::exists(p)) {
+    e.Add("finetune.pretrained_model_path", absl::StrCat(p, " does not exist (give a ckpt-*.pt file or a run folder)"));
+  }
+}
+
 }  // namespace
 
 absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const std::string& source) {
@@ -184,6 +199,7 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
   ValidateBatch(c.batch, e);
   ValidateModel(c.model, e);
   ValidateTraining(c, e);
+  ValidateFinetune(c.finetune, e);
   if (c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {
     e.Add("model.n_split", "must divide audio.n_mels * model.n_sqz");
   }

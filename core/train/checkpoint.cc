@@ -49,6 +49,7 @@ void WriteMeta(torch::serialize::OutputArchive& a, const CheckpointMeta& m) {
   WriteDouble(a, "loss_scale", m.state.loss_scale);
   WriteInt(a, "loss_scale_good_steps", m.state.loss_scale_good_steps);
   WriteString(a, "device", m.device);
+  WriteString(a, "parent", m.parent_json);
   // The CPU generator drives dropout and the prior noise: saving it makes a resumed run bit-identical.
   // On CUDA, dropout draws from that device's generator, saved as well.
   a.write("rng_cpu", at::detail::getDefaultCPUGenerator().get_state());
@@ -84,6 +85,7 @@ absl::StatusOr<CheckpointMeta> ReadMetaFrom(torch::serialize::InputArchive& a, b
   if (a.try_read("loss_scale", v)) m.state.loss_scale = v.toDouble();
   if (a.try_read("loss_scale_good_steps", v)) m.state.loss_scale_good_steps = v.toInt();
   if (a.try_read("device", v)) m.device = v.toStringRef();
+  if (a.try_read("parent", v)) m.parent_json = v.toStringRef();
   if (a.try_read("validations_since_best", v)) m.state.validations_since_best = v.toInt();
   if (a.try_read("early_best", v)) m.state.early_best = v.toDouble();
   if (a.try_read("early_stale", v)) m.state.early_stale = v.toInt();

@@ -40,6 +40,7 @@ struct CheckpointMeta {
   std::string symbols_json;  // SymbolTable::ToJson
   std::string speakers_json; // ["name", ...] in id order
   std::string device = "cpu"; // where it was trained; a CUDA run also saves that device's generator
+  std::string parent_json;    // a fine-tune's base: {"path", "sha256", "step"}; "" for a run from scratch
   int64_t format_version = kCheckpointFormatVersion;
 };
 

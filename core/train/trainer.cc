@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "core/data/loader.h"
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/train/checkpoint.h"
+#include "core/train/finetune.h"
 #include "core/train/precision.h"
 #include "core/train/tensorboard_sink.h"
 #include "core/train/validation_samples.h"
@@ -65,20 +67,23 @@ Batch OnDevice(const Batch& b, const torch::Device& device) {
 // Everything one run holds; Train() wires it together and runs the loop.
 class Run {
  public:
-  Run(const TrainerOptions& o, EventSink* sink, PreparedDataset ds, std::string symbols_json, torch::Device device,
-      std::vector<ValidationSentence> sentences)
+  Run(const TrainerOptions& o, EventSink* sink, PreparedDataset ds, SymbolTable symbols, torch::Device device,
+      std::vector<ValidationSentence> sentences, std::optional<PretrainedModel> base, FinetuneReport report)
       : o_(o),
         sink_(sink),
         cfg_(o.config),
         ds_(std::move(ds)),
-        symbols_json_(std::move(symbols_json)),
+        symbols_(std::move(symbols)),
+        symbols_json_(symbols_.ToJson()),
         device_(device),
         checkpointer_((fs::path(o.output_dir) / "checkpoints").string(), cfg_.checkpoint),
-        sentences_(std::move(sentences)) {
+        sentences_(std::move(sentences)),
+        base_(std::move(base)),
+        report_(std::move(report)) {
     scaler_.enabled = cfg_.training.precision == "fp16";
   }
 
-  absl::StatusOr<TrainResult> Execute(int64_t n_symbols);
+  absl::StatusOr<TrainResult> Execute();
 
  private:
   absl::Status Resume();
@@ -94,6 +99,7 @@ class Run {
   EventSink* sink_;  // the caller's sink behind the TensorBoard writer
   const TrainConfig& cfg_;
   PreparedDataset ds_;
+  SymbolTable symbols_;
   std::string symbols_json_;
   torch::Device device_;
   LossScaler scaler_;
@@ -105,6 +111,8 @@ class Run {
   int64_t last_saved_step_ = -1;
   std::vector<ValidationSentence> sentences_;
   std::unique_ptr<asr::Recognizer> recognizer_;  // validation.asr: pocketsphinx
+  std::optional<PretrainedModel> base_;           // a fine-tune's base model
+  FinetuneReport report_;
 };
 
 CheckpointMeta Run::Meta() const {
@@ -114,6 +122,9 @@ CheckpointMeta Run::Meta() const {
   m.symbols_json = symbols_json_;
   m.speakers_json = nlohmann::json(ds_.speakers).dump();
   m.device = device_.str();
+  if (base_) {
+    m.parent_json = nlohmann::json{{"path", base_->path}, {"sha256", base_->sha256}, {"step", base_->meta.state.step}}.dump();
+  }
   m.state.loss_scale = scaler_.scale;
   m.state.loss_scale_good_steps = scaler_.good_steps;
   return m;
@@ -260,20 +271,32 @@ void Run::RunValidation(bool* is_best, bool* early_stop) {
   sink_->OnValidation(e);
 }
 
-absl::StatusOr<TrainResult> Run::Execute(int64_t n_symbols) {
+absl::StatusOr<TrainResult> Run::Execute() {
   torch::manual_seed(cfg_.seed);
-  model_ = models::GlowTts(cfg_.model, n_symbols, cfg_.audio.n_mels, static_cast<int64_t>(ds_.speakers.size()));
+  model_ = models::GlowTts(cfg_.model, symbols_.size(), cfg_.audio.n_mels, static_cast<int64_t>(ds_.speakers.size()));
   model_->to(device_);
+  // A fine-tune starts from the base's weights; a resume then loads its own checkpoint over them.
+  if (base_) TTSD_RETURN_IF_ERROR(LoadPretrainedWeights(*base_, cfg_, symbols_, ds_.speakers, model_, &report_));
+  Freeze(cfg_, model_, &report_);
+  if (base_) {
+    for (const auto& w : report_.warnings) sink_->OnLog(absl::StrCat("fine-tune warning: ", w));
+    for (const auto& n : report_.notes) sink_->OnLog(absl::StrCat("fine-tune: ", n));
+    TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o_.output_dir) / "finetune_report.txt").string(), report_.ToString()));
+  }
+  std::vector<torch::Tensor> trainable;  // frozen parameters stay out of the optimizer entirely
+  for (const auto& p : model_->parameters()) {
+    if (p.requires_grad()) trainable.push_back(p);
+  }
   const auto& t = cfg_.training;
   optimizer_ = std::make_unique<torch::optim::Adam>(
-      model_->parameters(), torch::optim::AdamOptions(LearningRate(t, cfg_.model.hidden_channels, 1))
-                                .betas(std::make_tuple(t.adam_beta1, t.adam_beta2))
-                                .eps(t.adam_eps)
-                                .weight_decay(t.weight_decay));
+      trainable, torch::optim::AdamOptions(LearningRate(t, cfg_.model.hidden_channels, 1))
+                     .betas(std::make_tuple(t.adam_beta1, t.adam_beta2))
+                     .eps(t.adam_eps)
+                     .weight_decay(t.weight_decay));
   int64_t params = 0;
   for (const auto& p : model_->parameters()) params += p.numel();
   sink_->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
-                              ds_.speakers.size(), " speaker(s), ", n_symbols, " symbols; ", device_.str(), ", ",
+                              ds_.speakers.size(), " speaker(s), ", symbols_.size(), " symbols; ", device_.str(), ", ",
                               t.precision));
   if (cfg_.validation.asr == "pocketsphinx") {
     TTSD_ASSIGN_OR_RETURN(recognizer_, asr::Recognizer::CreateEnglish());
@@ -382,11 +405,30 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   TTSD_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::ForConfig(cfg.text));
   const std::string symbols_json = tokenizer->symbols().ToJson();
   TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "symbols.json").string(), symbols_json));
+  // A fine-tune's pre-flight, before any data is read: what cannot work stops here.
+  std::optional<PretrainedModel> base;
+  FinetuneReport report;
+  if (const std::string& from = cfg.finetune.pretrained_model_path; !from.empty()) {
+    if (from.rfind("job:", 0) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("finetune.pretrained_model_path: ", from, " names a daemon job; ",
+                                                     "submit with ttsctl, or give the checkpoint file"));
+    }
+    TTSD_ASSIGN_OR_RETURN(base, OpenPretrained(from));
+    report = CheckCompatibility(*base, cfg, tokenizer->symbols());
+    if (!report.errors.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the base model cannot be fine-tuned with this config:\n", report.ToString()));
+    }
+  }
   PrepareOptions prep;
   prep.show_progress = o.show_progress;
   TTSD_ASSIGN_OR_RETURN(PreparedDataset ds, PrepareDataset(cfg, *tokenizer, prep));
   for (const auto& p : ds.report.problems) o.sink->OnLog(absl::StrCat("data: ", p.ToString()));
   TTSD_RETURN_IF_ERROR(EnforceDataPolicy(ds, cfg.data));
+  if (base) {
+    MergeSpeakers(*base, cfg, &ds, &report);
+    CheckDataAmount(ds, cfg, &report);
+  }
   o.sink->OnLog(absl::StrCat("data: ", ds.train.size(), " train, ", ds.validation.size(), " validation utterances (",
                              ds.report.cache_hits, " features cached, ", ds.report.cache_misses, " computed)"));
   std::vector<ValidationSentence> sentences;
@@ -400,8 +442,9 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
     sentences.push_back({cfg.validation.sentences[i], std::vector<int64_t>(t.ids.begin(), t.ids.end())});
   }
   TensorBoardSink tensorboard(o.output_dir, o.sink);
-  Run run(o, &tensorboard, std::move(ds), symbols_json, device, std::move(sentences));
-  return run.Execute(tokenizer->symbols().size());
+  Run run(o, &tensorboard, std::move(ds), tokenizer->symbols(), device, std::move(sentences), std::move(base),
+          std::move(report));
+  return run.Execute();
 }
 
 }  // namespace ttsd::core::train

@@ -170,9 +170,11 @@ std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, con
       ++mcd_count;
     }
   }
+  // Sentences in the voice of the first training utterance (in a fine-tune, the new speaker).
+  const int64_t sentence_speaker = ds.train.empty() ? 0 : ds.utterances[ds.train.front()].speaker_id;
   for (size_t i = 0; i < sentences.size(); ++i) {
     const std::string tag = absl::StrCat("sentence_", i);
-    recognise(speaker.Speak(sentences[i].ids, 0, cfg.seed + 1000 + i, tag, sentences[i].text).wave, sentences[i].text,
+    recognise(speaker.Speak(sentences[i].ids, sentence_speaker, cfg.seed + 1000 + i, tag, sentences[i].text).wave, sentences[i].text,
               tag);
   }
   model->train();

@@ -1,7 +1,7 @@
 // Validation audio and the metrics measured on it. After each validation the model speaks:
 //  - the first `validation.samples` held-out utterances (their own text, speaker and symbol ids), and
 //    val/mcd compares each with its recording (mel-cepstral distortion, DTW-aligned; core/audio/mcd.h);
-//  - every `validation.sentences` text, as the first speaker;
+//  - every `validation.sentences` text, in the voice of the first training utterance;
 // with validation.asr: pocketsphinx, everything spoken is transcribed and scored against its text
 // (val/wer, val/cer: core/asr).
 // Each is vocoded with Griffin-Lim, written to <run>/samples/step_<step>/<tag>.wav and reported through

@@ -9,6 +9,9 @@
 #include "core/inference/synthesizer.h"
 #include "core/train/checkpoint.h"
 #include "core/train/precision.h"
+#include "core/common/file_util.h"
+#include "core/models/glow_tts/glow_tts.h"
+#include "core/text/symbols.h"
 #include "core/train/trainer.h"
 #include "core/tensorboard/event_writer.h"
 #include "tests/core/tensorboard/event_file_reader.h"
@@ -279,6 +282,100 @@ TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("validation.sentences[1]"));
   EXPECT_TRUE(bad.losses.empty());
+}
+
+// Fine-tuning a tiny multi-speaker base onto a new speaker with a changed symbol set and a frozen
+// encoder: the pre-flight report says what happens, the encoder is bit-identical after training (the
+// text embedding row by row, through the symbol remap), the run starts at step 0 and its checkpoints
+// name their parent.
+TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) {
+  const std::string base_data = tmp_.Join("base_data");
+  testing::MakeDataset(base_data, {{"a0", "slt-a.wav"}, {"a1", "slt-b.wav"}, {"a2", "rms-a.wav"}, {"a3", "slt-a.wav"},
+                                   {"a4", "rms-a.wav"}, {"a5", "slt-b.wav"}, {"a6", "rms-a.wav"}, {"a7", "slt-a.wav"}},
+                       "a0|slt|The quick brown fox.\na1|slt|Seven heavy boxes.\na2|rms|A quiet garden.\n"
+                       "a3|slt|The quick brown fox.\na4|rms|A quiet garden.\na5|slt|Seven heavy boxes.\n"
+                       "a6|rms|A quiet garden.\na7|slt|The quick brown fox.\n");
+  TrainConfig base_cfg = Config(10);
+  base_cfg.data.format = "multispeaker";
+  base_cfg.data.path = base_data;
+  RecordingSink base_sink;
+  ASSERT_TRUE(RunTrain(base_cfg, tmp_.Join("base"), &base_sink).ok());
+
+  // The fine-tune's symbols: the default inventory without 'z', with a new 'ß'.
+  std::vector<std::string> symbols = SymbolTable::Default(base_cfg.text).symbols();
+  symbols.erase(std::find(symbols.begin(), symbols.end(), "z"));
+  symbols.push_back("\u00df");
+  testing::WriteTextFile(tmp_.Join("symbols.json"), nlohmann::json{{"symbols", symbols}}.dump());
+  TrainConfig c = Config(6);  // single-speaker data (the corpus of the fixture)
+  c.text.symbols_file = tmp_.Join("symbols.json");
+  c.training.scheduler = "constant";
+  c.training.learning_rate = 5e-5;
+  c.finetune.pretrained_model_path = tmp_.Join("base");
+  c.finetune.freeze = {"encoder"};
+  c.finetune.speaker_name = "newvoice";
+  RecordingSink sink;
+  auto r = RunTrain(c, tmp_.Join("ft"), &sink);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->step, 6);
+  EXPECT_EQ(sink.losses.begin()->first, 1);  // a new run: step 0, not the base's 10
+
+  auto report = ReadFileToString(tmp_.Join("ft/finetune_report.txt"));
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(*report, HasSubstr("1 new (initialised): \u00df, 1 dropped: z"));
+  EXPECT_THAT(*report, HasSubstr("new (initialised): newvoice"));
+  EXPECT_THAT(*report, HasSubstr("frozen: "));
+  EXPECT_THAT(sink.log, HasSubstr("fine-tune: weights: "));
+
+  // Load both models and compare. A run folder as the base means its best checkpoint.
+  auto ft_meta = Checkpointer::ReadMeta(tmp_.Join("ft/checkpoints/ckpt-000000006.pt"));
+  ASSERT_TRUE(ft_meta.ok());
+  auto parent = nlohmann::json::parse(ft_meta->parent_json);
+  const std::string base_path = tmp_.Join("base/checkpoints/ckpt-000000008.pt");  // validation at 8: best
+  EXPECT_EQ(parent["path"], base_path);
+  EXPECT_EQ(parent["step"], 8);
+  EXPECT_EQ(parent["sha256"].get<std::string>().size(), 64u);
+  auto base_meta = Checkpointer::ReadMeta(base_path);
+  ASSERT_TRUE(base_meta.ok());
+  auto base_symbols = SymbolTable::FromJson(base_meta->symbols_json);
+  auto ft_symbols = SymbolTable::FromJson(ft_meta->symbols_json);
+  ASSERT_TRUE(base_symbols.ok() && ft_symbols.ok());
+  auto ft_speakers = nlohmann::json::parse(ft_meta->speakers_json).get<std::vector<std::string>>();
+  EXPECT_EQ(ft_speakers, (std::vector<std::string>{"rms", "slt", "newvoice"}));
+  models::GlowTts base(base_cfg.model, base_symbols->size(), 80, 2), ft(c.model, ft_symbols->size(), 80, 3);
+  CheckpointMeta unused;
+  ASSERT_TRUE(Checkpointer::Load(base_path, *base, nullptr, &unused).ok());
+  ASSERT_TRUE(Checkpointer::Load(tmp_.Join("ft/checkpoints/ckpt-000000006.pt"), *ft, nullptr, &unused).ok());
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& p : base->named_parameters()) before[p.key()] = p.value();
+  int frozen = 0, trained_changed = 0;
+  for (const auto& p : ft->named_parameters()) {
+    const std::string& name = p.key();
+    if (name == "encoder.emb.weight") {
+      for (int id = 0; id < ft_symbols->size(); ++id) {
+        const int from = base_symbols->Id(ft_symbols->Symbol(id));
+        if (from < 0) continue;
+        EXPECT_TRUE(torch::equal(p.value()[id], before[name][from])) << ft_symbols->Symbol(id);
+      }
+      ++frozen;
+    } else if (name.rfind("encoder.", 0) == 0) {
+      EXPECT_TRUE(torch::equal(p.value(), before.at(name))) << name << " changed although frozen";
+      ++frozen;
+    } else if (name.rfind("decoder.", 0) == 0 && !torch::equal(p.value(), before.at(name))) {
+      ++trained_changed;
+    }
+  }
+  EXPECT_GT(frozen, 10);
+  EXPECT_GT(trained_changed, 10);  // the decoder did train
+
+  // Pre-flight: a model of another size cannot take these weights; nothing trains, the field is named.
+  TrainConfig wrong = c;
+  wrong.model.hidden_channels = 48;
+  RecordingSink refused;
+  auto e = RunTrain(wrong, tmp_.Join("wrong"), &refused);
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(std::string(e.status().message()), HasSubstr("model.hidden_channels is 48 here but"));
+  EXPECT_THAT(std::string(e.status().message()), HasSubstr("set model.hidden_channels: "));
+  EXPECT_TRUE(refused.losses.empty());
 }
 
 TEST(ImprovesTest, ModesDeltasAndTheFirstValue) {
