@@ -51,9 +51,11 @@ int Checkpoints(Globals* g, uint64_t id) {
   grpc::Status st = conn.stub().ListCheckpoints(ctx.get(), ref, &resp);
   if (!st.ok()) return conn.Report(st);
   if (g->json()) {
+    if (resp.has_parent()) std::printf("{\"parent\":%s}\n", ToJson(resp.parent()).c_str());
     for (const auto& c : resp.checkpoints()) std::printf("%s\n", ToJson(c).c_str());
     return kExitOk;
   }
+  if (resp.has_parent()) std::printf("fine-tuned from %s\n", FormatLineage(resp.parent()).c_str());
   if (resp.checkpoints().empty()) {
     std::printf("job %llu has no checkpoints yet\n", static_cast<unsigned long long>(id));
     return kExitOk;

@@ -53,6 +53,12 @@ std::string FormatValues(const google::protobuf::Map<std::string, double>& value
   return out;
 }
 
+std::string FormatLineage(const ttsd::v1::Lineage& l) {
+  std::string out = l.job_id() > 0 ? "job " + std::to_string(l.job_id()) + " " : std::string();
+  out += "step " + std::to_string(l.step()) + " (sha256 " + l.sha256().substr(0, 12) + "): " + l.path();
+  return out;
+}
+
 std::string JobLineHeader() { return "ID     NAME                 STATE        STEP            PRIO  UPDATED"; }
 
 std::string JobLine(const ttsd::v1::Job& j) {

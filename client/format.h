@@ -17,6 +17,9 @@ std::string FormatAge(const google::protobuf::Timestamp& t);  // "5m ago"
 // The losses of a progress event, "loss 1.234 mle 0.987 ...", short key names.
 std::string FormatValues(const google::protobuf::Map<std::string, double>& values);
 // A job in one line for `list`, and the header that goes above such lines.
+// "job 3 step 800 (sha256 0123456789ab): /path/ckpt-000000800.pt"; a file outside the daemon's jobs
+// has job 0 and is shown by path only.
+std::string FormatLineage(const ttsd::v1::Lineage& l);
 std::string JobLineHeader();
 std::string JobLine(const ttsd::v1::Job& j);
 

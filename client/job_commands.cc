@@ -45,6 +45,7 @@ void PrintJob(const ttsd::v1::Job& j, bool json) {
                 b.metric().c_str(), b.value(), static_cast<long long>(b.step()),
                 static_cast<long long>(b.validations_since()));
   }
+  if (j.has_parent()) std::printf("  parent     %s\n", FormatLineage(j.parent()).c_str());
   std::printf("  attempts   %u (crash restarts %u)\n", j.attempt(), j.restarts());
   std::printf("  priority   %lld\n", static_cast<long long>(j.priority()));
   std::printf("  folder     %s\n", j.job_dir().c_str());

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
@@ -76,6 +77,49 @@ bool MatchesAny(const std::string& name, const std::vector<std::string>& pattern
   return false;
 }
 
+absl::StatusOr<JobCheckpointRef> ParseJobCheckpointRef(const std::string& ref) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("finetune.pretrained_model_path: '", ref,
+                                                   "' is not job:<id>[@<step>|@best|@latest]"));
+  };
+  if (ref.rfind("job:", 0) != 0) return bad();
+  const std::string rest = ref.substr(4);
+  const size_t at = rest.find('@');
+  JobCheckpointRef r;
+  r.selector = at == std::string::npos ? "latest" : rest.substr(at + 1);
+  const std::string id = rest.substr(0, at);
+  if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos || id.size() > 15) return bad();
+  r.job_id = std::stoll(id);
+  if (r.selector != "best" && r.selector != "latest" &&
+      (r.selector.empty() || r.selector.find_first_not_of("0123456789") != std::string::npos || r.selector.size() > 15)) {
+    return bad();
+  }
+  return r;
+}
+
+absl::StatusOr<std::string> CheckpointInRun(const std::string& run_dir, const std::string& selector) {
+  const std::string dir = (fs::path(run_dir) / "checkpoints").string();
+  Checkpointer checkpoints(dir, CheckpointConfig{});
+  std::string path;
+  if (selector == "best" || selector == "latest") {
+    auto name = ReadFileToString((fs::path(dir) / selector).string());
+    if (name.ok()) {
+      std::string n = *name;
+      while (!n.empty() && (n.back() == '\n' || n.back() == ' ')) n.pop_back();
+      path = (fs::path(dir) / n).string();
+    }
+  } else {
+    path = (fs::path(dir) / absl::StrFormat("ckpt-%09d.pt", std::stoll(selector))).string();
+  }
+  if (path.empty() || !fs::exists(path)) {
+    std::vector<std::string> have;
+    for (const auto& p : checkpoints.List()) have.push_back(fs::path(p).filename().string());
+    return absl::NotFoundError(absl::StrCat("no checkpoint '", selector, "' in ", dir, " (it has: ",
+                                            have.empty() ? "none" : absl::StrJoin(have, ", "), ")"));
+  }
+  return path;
+}
+
 std::string FinetuneReport::ToString() const {
   std::string out;
   for (const auto& e : errors) absl::StrAppend(&out, "error: ", e, "\n");
@@ -88,18 +132,10 @@ absl::StatusOr<PretrainedModel> OpenPretrained(const std::string& path) {
   PretrainedModel m;
   m.path = path;
   if (fs::is_directory(path)) {
-    const fs::path dir = fs::path(path) / "checkpoints";
-    for (const char* pointer : {"best", "latest"}) {
-      auto name = ReadFileToString((dir / pointer).string());
-      if (!name.ok()) continue;
-      std::string n = *name;
-      while (!n.empty() && (n.back() == '\n' || n.back() == ' ')) n.pop_back();
-      m.path = (dir / n).string();
-      break;
-    }
-    if (m.path == path) {
-      return absl::NotFoundError(absl::StrCat("finetune.pretrained_model_path: ", path, " has no checkpoints/best or latest"));
-    }
+    auto best = CheckpointInRun(path, "best");
+    auto chosen = best.ok() ? best : CheckpointInRun(path, "latest");
+    if (!chosen.ok()) return absl::NotFoundError(absl::StrCat("finetune.pretrained_model_path: ", chosen.status().message()));
+    m.path = *chosen;
   }
   auto meta = Checkpointer::ReadMeta(m.path);  // verifies the sidecar
   if (!meta.ok()) {

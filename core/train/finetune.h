@@ -62,6 +62,16 @@ absl::Status LoadPretrainedWeights(const PretrainedModel& base, const TrainConfi
 // requires_grad = false on every parameter matching finetune.freeze; returns how many tensors.
 int Freeze(const TrainConfig& cfg, models::GlowTts& model, FinetuneReport* report);
 
+// "job:<id>[@<step>|@best|@latest]" (the daemon's own jobs): the job id and the selector ("latest"
+// when none). INVALID_ARGUMENT for anything else.
+struct JobCheckpointRef {
+  int64_t job_id = 0;
+  std::string selector;  // "best", "latest" or a step number
+};
+absl::StatusOr<JobCheckpointRef> ParseJobCheckpointRef(const std::string& ref);
+// The checkpoint file `selector` names in a run folder; NOT_FOUND saying which checkpoints there are.
+absl::StatusOr<std::string> CheckpointInRun(const std::string& run_dir, const std::string& selector);
+
 // finetune.* pattern match: an fnmatch glob over the whole name, or a module prefix ("encoder").
 bool MatchesAny(const std::string& name, const std::vector<std::string>& patterns);
 

@@ -153,6 +153,12 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   core::TrainConfig cfg = parsed->config;
   cfg.output_dir.clear();  // the daemon decides: <data-dir>/jobs/<id>
   if (req->max_steps() > 0) cfg.training.max_steps = req->max_steps();
+  auto parent = ResolveFinetuneBase(&cfg, [this](int64_t id) -> absl::StatusOr<std::string> {
+    auto job = store_.GetJob(id);
+    if (!job.ok()) return job.status();
+    return job->job_dir;
+  });
+  if (!parent.ok()) return Reply(ctx, ToGrpcStatus(parent.status()));
   std::string resolved = core::EmitConfigYaml(cfg);
   resp->set_resolved_config_yaml(resolved);
   int64_t devices = req->devices() == 0 ? 1 : req->devices();
@@ -166,6 +172,7 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   job.priority = req->priority();
   job.config_yaml = resolved;
   job.devices = devices;
+  job.parent_json = *parent;
   bool created = false;
   auto rec = jobs_->Submit(job, resolved, &created);
   if (!rec.ok()) return Reply(ctx, ToGrpcStatus(rec.status()));
@@ -283,7 +290,9 @@ grpc::ServerUnaryReactor* TrainingService::ListCheckpoints(grpc::CallbackServerC
                                                            ttsd::v1::ListCheckpointsResponse* resp) {
   if (auto st = auth_.Check(*ctx); !st.ok()) return Reply(ctx, st);
   const int64_t id = static_cast<int64_t>(req->job_id());
-  if (auto job = store_.GetJob(id); !job.ok()) return Reply(ctx, ToGrpcStatus(job.status()));
+  auto job = store_.GetJob(id);
+  if (!job.ok()) return Reply(ctx, ToGrpcStatus(job.status()));
+  if (auto api = daemon::ToApiJob(*job); api.has_parent()) *resp->mutable_parent() = api.parent();
   auto ckpts = store_.ListCheckpoints(id);
   if (!ckpts.ok()) return Reply(ctx, ToGrpcStatus(ckpts.status()));
   for (const auto& c : *ckpts) {

@@ -33,7 +33,7 @@ int RunStoreBench(const StoreBenchOptions& opt) {
     auto store = store::Store::Open({(dir / "bench.db").string(), (dir / "jobs").string()});
     if (!store.ok()) return ReportError(store.status());
     bool created = false;
-    auto job = (*store)->CreateJob({"bench", "", 0, "", 1}, "", &created);
+    auto job = (*store)->CreateJob({"bench", "", 0, "", 1, ""}, "", &created);
     if (!job.ok()) return ReportError(job.status());
     job_id = job->id;
     const std::vector<std::string> keys = {"train/loss", "train/mle", "train/duration", "lr", "grad_norm"};

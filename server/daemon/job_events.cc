@@ -1,5 +1,7 @@
 #include "server/daemon/job_events.h"
 
+#include <nlohmann/json.hpp>
+
 namespace ttsd::server::daemon {
 
 // The two enums list the same states in the same order; the API's starts at 1 (0 = unspecified).
@@ -84,6 +86,15 @@ ttsd::v1::Job ToApiJob(const store::JobRecord& r) {
   j.set_request_id(r.request_id);
   SetTimestampMs(r.created_ms, j.mutable_created());
   SetTimestampMs(r.updated_ms, j.mutable_updated());
+  if (!r.parent_json.empty()) {
+    auto p = nlohmann::json::parse(r.parent_json, nullptr, /*allow_exceptions=*/false);
+    if (p.is_object()) {
+      j.mutable_parent()->set_job_id(p.value("job_id", uint64_t{0}));
+      j.mutable_parent()->set_step(p.value("step", int64_t{0}));
+      j.mutable_parent()->set_sha256(p.value("sha256", std::string()));
+      j.mutable_parent()->set_path(p.value("path", std::string()));
+    }
+  }
   return j;
 }
 

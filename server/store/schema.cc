@@ -83,6 +83,10 @@ const std::vector<const char*>& Migrations() {
       R"sql(
       CREATE INDEX events_by_kind ON events(job_id, kind, seq);
       )sql",
+      // 3: a fine-tune's lineage: the checkpoint it started from.
+      R"sql(
+      ALTER TABLE jobs ADD COLUMN parent_json TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return kMigrations;
 }

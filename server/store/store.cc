@@ -18,7 +18,7 @@ int64_t NowMs() {
 
 constexpr const char* kJobColumns =
     "id, name, IFNULL(request_id, ''), priority, state, desired, reason, message, config_yaml, job_dir, devices, "
-    "attempt, restarts, last_seq, created_ms, updated_ms";
+    "attempt, restarts, last_seq, created_ms, updated_ms, parent_json";
 
 JobRecord ReadJob(const Statement& s) {
   JobRecord j;
@@ -38,6 +38,7 @@ JobRecord ReadJob(const Statement& s) {
   j.last_seq = s.Int(13);
   j.created_ms = s.Int(14);
   j.updated_ms = s.Int(15);
+  j.parent_json = s.Text(16);
   return j;
 }
 
@@ -129,7 +130,7 @@ absl::StatusOr<JobRecord> Store::CreateJob(const NewJob& job, const std::string&
     const int64_t now = NowMs();
     TTSD_ASSIGN_OR_RETURN(Statement ins, db_->Prepare(
         "INSERT INTO jobs (name, request_id, priority, state, desired, config_yaml, job_dir, devices, created_ms, "
-        "updated_ms) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?)"));
+        "updated_ms, parent_json) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)"));
     ins.Bind(1, job.name);
     if (job.request_id.empty()) {
       ins.BindNull(2);
@@ -138,7 +139,7 @@ absl::StatusOr<JobRecord> Store::CreateJob(const NewJob& job, const std::string&
     }
     ins.Bind(3, job.priority).Bind(4, std::string(JobStateName(JobState::kQueued)))
         .Bind(5, std::string(DesiredName(Desired::kRun))).Bind(6, job.config_yaml).Bind(7, job.devices)
-        .Bind(8, now).Bind(9, now);
+        .Bind(8, now).Bind(9, now).Bind(10, job.parent_json);
     TTSD_RETURN_IF_ERROR(ins.Run());
     const int64_t id = db_->LastInsertId();
     const std::string dir = (std::filesystem::path(options_.jobs_dir) / std::to_string(id)).string();

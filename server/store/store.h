@@ -36,6 +36,7 @@ struct JobRecord {
   int64_t restarts = 0;  // crash restarts used (daemon restarts do not count)
   int64_t last_seq = 0;  // seq of the newest event
   int64_t created_ms = 0, updated_ms = 0;  // updated_ms: the last state change (orders the queue)
+  std::string parent_json;  // a fine-tune's base checkpoint: {"job_id", "step", "sha256", "path"}; "" if none
 };
 
 struct NewJob {
@@ -44,6 +45,7 @@ struct NewJob {
   int64_t priority = 0;
   std::string config_yaml;
   int64_t devices = 1;
+  std::string parent_json;
 };
 
 struct EventRecord {

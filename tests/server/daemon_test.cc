@@ -193,6 +193,39 @@ TEST_F(DaemonTest, EarlyStoppingOnAPlateauSucceedsAndStatusShowsTheBest) {
   EXPECT_THAT(r.output, HasSubstr("at step 10 (checkpoints/best); 2 validation(s) since it improved"));
 }
 
+// A fine-tune of one of the daemon's own jobs by reference: job:<id>@best resolves to that job's best
+// checkpoint, the new job records it as its parent, and a reference that cannot work is refused at
+// submission with what to change.
+TEST_F(DaemonTest, FineTuneFromAJobReferenceRecordsItsLineage) {
+  uint64_t base = SubmitOk(Config(20));
+  ASSERT_TRUE(daemon_->WaitForState(base, ttsd::v1::JOB_STATE_SUCCEEDED, 120));
+  const std::string finetune = "  scheduler: constant\n  learning_rate: 5.0e-5\nfinetune:\n  pretrained_model_path: ";
+  Job job;
+  grpc::Status st = daemon_->Submit(Config(6, 1000, finetune + "job:99\n"), &job);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("job 99 does not exist"));
+  st = daemon_->Submit(Config(6, 1000, finetune + "job:" + std::to_string(base) + "@7\n"), &job);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(st.error_message(), HasSubstr("no checkpoint '7'"));
+  st = daemon_->Submit(Config(6, 1000, finetune + "job:" + std::to_string(base) + "@best\naudio:\n  n_mels: 40\n"), &job);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("audio.n_mels is 40 here but 80 in the base model: set audio.n_mels: 80"));
+
+  uint64_t ft = SubmitOk(Config(6, 1000, finetune + "job:" + std::to_string(base) + "@best\n  freeze: [encoder]\n"));
+  ASSERT_TRUE(daemon_->WaitForState(ft, ttsd::v1::JOB_STATE_SUCCEEDED, 120, &job));
+  EXPECT_EQ(job.parent().job_id(), base);
+  EXPECT_EQ(job.parent().sha256().size(), 64u);
+  EXPECT_THAT(job.parent().path(), HasSubstr("/jobs/" + std::to_string(base) + "/checkpoints/ckpt-"));
+  EXPECT_GT(job.parent().step(), 0);
+  testing::CommandResult r = testing::RunCommand(Ctl("checkpoints " + std::to_string(ft)));
+  EXPECT_THAT(r.output, HasSubstr("fine-tuned from job " + std::to_string(base) + " step " + std::to_string(job.parent().step())));
+  r = testing::RunCommand(Ctl("status " + std::to_string(ft)));
+  EXPECT_THAT(r.output, HasSubstr("parent     job " + std::to_string(base)));
+  r = testing::RunCommand(Ctl("logs " + std::to_string(ft)));
+  EXPECT_THAT(r.output, HasSubstr("fine-tune: frozen: "));
+  EXPECT_EQ(LossSteps(ft).front(), 1);  // a new run from step 0
+}
+
 TEST_F(DaemonTest, WatchReplaysEverythingAndResumesFromAnySeqWithoutGapOrDuplicate) {
   uint64_t id = SubmitOk(Config(20));
   ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 120));

@@ -23,7 +23,7 @@ class StoreTest : public ::testing::Test {
   }
   JobRecord Create(Store& s, const std::string& name, const std::string& request_id = "", int64_t priority = 0) {
     bool created = false;
-    auto j = s.CreateJob({name, request_id, priority, "model:\n  preset: tiny\n", 1}, "queued", &created);
+    auto j = s.CreateJob({name, request_id, priority, "model:\n  preset: tiny\n", 1, ""}, "queued", &created);
     EXPECT_TRUE(j.ok()) << j.status();
     return j.ok() ? *j : JobRecord{};
   }
@@ -59,7 +59,7 @@ TEST_F(StoreTest, ARepeatedRequestIdReturnsTheSameJob) {
   auto s = OpenStore();
   JobRecord a = Create(*s, "voice", "req-1");
   bool created = true;
-  auto b = s->CreateJob({"voice again", "req-1", 0, "x", 1}, "queued", &created);
+  auto b = s->CreateJob({"voice again", "req-1", 0, "x", 1, ""}, "queued", &created);
   ASSERT_TRUE(b.ok());
   EXPECT_FALSE(created);
   EXPECT_EQ(b->id, a.id);
