@@ -308,6 +308,13 @@ absl::StatusOr<TrainResult> Run::Execute() {
         checkpointer_.dir(), " already holds checkpoints: continue with --resume auto, or use a new --output-dir"));
   }
 
+  // A fine-tune measures its starting point: the base model on the new data, at step 0, so the curves
+  // show what fine-tuning changed (and the base itself can turn out best).
+  if (base_ && state_.step == 0 && cfg_.validation.interval_steps > 0) {
+    bool is_best = false, early_stop = false;
+    RunValidation(&is_best, &early_stop);
+    if (is_best) TTSD_RETURN_IF_ERROR(SaveCheckpoint(true));
+  }
   DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed);
   const int64_t per_epoch = static_cast<int64_t>(loader.BatchesInEpoch(0));
   const int64_t total = t.max_steps > 0 ? std::min<int64_t>(t.max_steps, per_epoch * t.epochs) : per_epoch * t.epochs;

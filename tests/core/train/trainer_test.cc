@@ -318,6 +318,8 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->step, 6);
   EXPECT_EQ(sink.losses.begin()->first, 1);  // a new run: step 0, not the base's 10
+  ASSERT_FALSE(sink.validations.empty());
+  EXPECT_EQ(sink.validations.front().step, 0);  // the base model measured on the new data first
 
   auto report = ReadFileToString(tmp_.Join("ft/finetune_report.txt"));
   ASSERT_TRUE(report.ok());
