@@ -6,8 +6,8 @@
 #   bash bench/finetune.sh [BUILD_DIR] [BASE_STEPS] [FINETUNE_STEPS] [OUT_DIR]
 set -euo pipefail
 BUILD=${1:-build}
-BASE_STEPS=${2:-1200}
-FT_STEPS=${3:-600}
+BASE_STEPS=${2:-800}
+FT_STEPS=${3:-300}
 OUT=${4:-runs/finetune-bench}
 TTSD=$BUILD/server/ttsd
 mkdir -p "$OUT"
@@ -48,11 +48,11 @@ training:
   warmup_steps: 800
   log_interval: 50
 checkpoint:
-  interval_steps: 400
+  interval_steps: $((BASE_STEPS / 2))
 YAML
 } > "$OUT/base.yaml"
 # validation.interval_steps goes into the shared validation section.
-sed -i "s|^  samples: 4|  interval_steps: 400\n  samples: 4|" "$OUT/base.yaml"
+sed -i "s|^  samples: 4|  interval_steps: $((BASE_STEPS / 2))\n  samples: 4|" "$OUT/base.yaml"
 
 { common; cat <<YAML
 name: finetune-awb
@@ -67,14 +67,14 @@ training:
   learning_rate: 1.0e-4
   log_interval: 50
 checkpoint:
-  interval_steps: 200
+  interval_steps: $((FT_STEPS / 2))
 finetune:
   pretrained_model_path: $PWD/$OUT/base
   speaker_name: awb
   freeze: [encoder]
 YAML
 } > "$OUT/finetune.yaml"
-sed -i "s|^  samples: 4|  interval_steps: 200\n  samples: 4|" "$OUT/finetune.yaml"
+sed -i "s|^  samples: 4|  interval_steps: $((FT_STEPS / 2))\n  samples: 4|" "$OUT/finetune.yaml"
 
 [ -f "$OUT/base/checkpoints/latest" ] || "$TTSD" train --config "$OUT/base.yaml" --output-dir "$OUT/base" > "$OUT/base.out" 2>&1
 rm -rf "$OUT/finetune"

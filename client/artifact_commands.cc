@@ -1,5 +1,6 @@
 // ttsctl logs | checkpoints | metrics
 #include <cstdio>
+#include <fstream>
 #include <map>
 
 #include "client/commands.h"
@@ -110,9 +111,45 @@ int Metrics(Globals* g, uint64_t id, const std::vector<std::string>& keys, int64
   return kExitOk;
 }
 
+struct SynthArgs {
+  uint64_t job = 0;
+  std::string checkpoint = "latest", text, out, speaker;
+  uint64_t seed = 0;
+};
+
+int Synth(Globals* g, const SynthArgs& a) {
+  Connection conn(g->conn);
+  ttsd::v1::SynthesizeRequest req;
+  req.set_job_id(a.job);
+  req.set_checkpoint(a.checkpoint);
+  req.set_text(a.text);
+  req.set_speaker(a.speaker);
+  req.set_seed(a.seed);
+  ttsd::v1::SynthesizeResponse resp;
+  auto ctx = conn.Context(330);  // the daemon allows a synthesis 300 s
+  grpc::Status st = conn.stub().Synthesize(ctx.get(), req, &resp);
+  if (!st.ok()) return conn.Report(st);
+  std::ofstream out(a.out, std::ios::binary);
+  out.write(resp.wav().data(), static_cast<std::streamsize>(resp.wav().size()));
+  if (!out) return std::fprintf(stderr, "ttsctl: cannot write %s\n", a.out.c_str()), kExitFailed;
+  std::printf("%s: %.2f s at %u Hz, spoken by %s\n", a.out.c_str(), resp.duration_seconds(), resp.sample_rate(),
+              resp.checkpoint_path().c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterArtifactCommands(CLI::App& app, Globals* g) {
+  auto sa = std::make_shared<SynthArgs>();
+  auto* synth = app.add_subcommand("synth", "Speak a text with one of a job's checkpoints (the daemon runs it)");
+  synth->add_option("--job", sa->job, "Job id")->required();
+  synth->add_option("--checkpoint", sa->checkpoint, "latest (default), best, or a step");
+  synth->add_option("text", sa->text, "What to say")->required();
+  synth->add_option("-o,--out", sa->out, "Output WAV")->required();
+  synth->add_option("--speaker", sa->speaker, "Speaker name (multi-speaker voices)");
+  synth->add_option("--seed", sa->seed, "Noise seed");
+  synth->callback([g, sa] { g->exit_code = Synth(g, *sa); });
+
   auto lid = std::make_shared<uint64_t>(0);
   auto follow = std::make_shared<bool>(false);
   auto* logs = app.add_subcommand("logs", "Print a job's train.log");

@@ -119,7 +119,12 @@ absl::StatusOr<std::string> ArtifactPath(store::Store& store, const store::JobRe
 
 TrainingService::TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs, Authorizer auth,
                                  absl::Duration heartbeat)
-    : bus_(bus), store_(bus->store()), jobs_(jobs), auth_(std::move(auth)), watches_(heartbeat) {}
+    : bus_(bus),
+      store_(bus->store()),
+      jobs_(jobs),
+      auth_(std::move(auth)),
+      watches_(heartbeat),
+      synthesis_(jobs->ttsd_binary()) {}
 
 grpc::ServerUnaryReactor* TrainingService::Reply(grpc::CallbackServerContext* ctx, const grpc::Status& st) {
   auto* reactor = ctx->DefaultReactor();
@@ -283,6 +288,17 @@ grpc::ServerUnaryReactor* TrainingService::GetMetrics(grpc::CallbackServerContex
     for (auto& [step, p] : points) *s->add_points() = p;
   }
   return Reply(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* TrainingService::Synthesize(grpc::CallbackServerContext* ctx,
+                                                      const ttsd::v1::SynthesizeRequest* req,
+                                                      ttsd::v1::SynthesizeResponse* resp) {
+  if (auto st = auth_.Check(*ctx); !st.ok()) return Reply(ctx, st);
+  auto job = store_.GetJob(static_cast<int64_t>(req->job_id()));
+  if (!job.ok()) return Reply(ctx, ToGrpcStatus(job.status()));
+  auto* reactor = ctx->DefaultReactor();
+  synthesis_.Start(*job, *req, resp, [reactor](const grpc::Status& st) { reactor->Finish(st); });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* TrainingService::ListCheckpoints(grpc::CallbackServerContext* ctx,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "server/api/auth.h"
+#include "server/api/synthesis.h"
 #include "server/api/watch_reactor.h"
 #include "server/daemon/job_manager.h"
 #include "ttsd/v1/ttsd.grpc.pb.h"
@@ -37,7 +38,12 @@ class TrainingService final
   grpc::ServerWriteReactor<ttsd::v1::ArtifactChunk>* GetArtifact(grpc::CallbackServerContext* ctx,
                                                                  const ttsd::v1::GetArtifactRequest* req) override;
 
+  grpc::ServerUnaryReactor* Synthesize(grpc::CallbackServerContext* ctx, const ttsd::v1::SynthesizeRequest* req,
+                                       ttsd::v1::SynthesizeResponse* resp) override;
+
   WatchRegistry& watches() { return watches_; }
+  // Before the server shuts down: ends the syntheses in flight.
+  void StopSyntheses() { synthesis_.Stop(); }
 
  private:
   grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* ctx, const grpc::Status& st);
@@ -53,6 +59,7 @@ class TrainingService final
   daemon::JobManager* jobs_;
   Authorizer auth_;
   WatchRegistry watches_;
+  Synthesis synthesis_;
 };
 
 }  // namespace ttsd::server::api

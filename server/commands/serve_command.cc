@@ -183,6 +183,7 @@ int Serve(ServeOptions o) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("{}: shutting down; running jobs checkpoint and continue at the next start", ::strsignal(sig));
+  service.StopSyntheses();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   jobs.Shutdown();
   if (!socket_path.empty()) ::unlink(socket_path.c_str());

@@ -35,14 +35,8 @@ int RunSynthesize(const SynthesizeOptions& opt) {
   return kExitOk;
 }
 
-}  // namespace
-
-void RegisterSynthesizeCommands(CLI::App& app, int* exit_code) {
-  auto opt = std::make_shared<SynthesizeOptions>();
-  auto* s = app.add_subcommand("synthesize", "Speak a sentence with a trained checkpoint (Griffin-Lim vocoder)");
+void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>& opt, int* exit_code) {
   s->add_option("--checkpoint", opt->checkpoint, "ckpt-*.pt file or a run folder (uses checkpoints/latest)")->required();
-  s->add_option("--text", opt->text, "The sentence")->required();
-  s->add_option("--out", opt->out, "Output WAV")->required();
   s->add_option("--mel-out", opt->mel_out, "Also write the log-mel as .npy");
   s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
   s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature (default: the config's)");
@@ -51,6 +45,22 @@ void RegisterSynthesizeCommands(CLI::App& app, int* exit_code) {
   s->add_option("--seed", opt->synth.seed, "Noise seed");
   s->add_option("--threads", opt->threads, "LibTorch threads");
   s->callback([opt, exit_code] { *exit_code = RunSynthesize(*opt); });
+}
+
+}  // namespace
+
+void RegisterSynthesizeCommands(CLI::App& app, int* exit_code) {
+  auto opt = std::make_shared<SynthesizeOptions>();
+  auto* s = app.add_subcommand("synthesize", "Speak a sentence with a trained checkpoint (Griffin-Lim vocoder)");
+  s->add_option("--text", opt->text, "The sentence")->required();
+  s->add_option("--out", opt->out, "Output WAV")->required();
+  AddSynthesizeOptions(s, opt, exit_code);
+  // The short form: `ttsd synth --checkpoint F "text" -o out.wav`.
+  auto short_opt = std::make_shared<SynthesizeOptions>();
+  auto* short_form = app.add_subcommand("synth", "Same as synthesize: ttsd synth --checkpoint F \"text\" -o out.wav");
+  short_form->add_option("text", short_opt->text, "The sentence")->required();
+  short_form->add_option("-o,--out", short_opt->out, "Output WAV")->required();
+  AddSynthesizeOptions(short_form, short_opt, exit_code);
 }
 
 }  // namespace ttsd::server

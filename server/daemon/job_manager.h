@@ -48,6 +48,8 @@ class JobManager {
   JobManager(EventBus* bus, ManagerOptions options);
   ~JobManager();
 
+  const std::string& ttsd_binary() const { return options_.ttsd_binary; }
+
   // Settles jobs a previous daemon left running (re-queued; daemon restarts use no restart budget),
   // then starts the scheduler thread.
   absl::Status Start();

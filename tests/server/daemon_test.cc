@@ -226,6 +226,34 @@ TEST_F(DaemonTest, FineTuneFromAJobReferenceRecordsItsLineage) {
   EXPECT_EQ(LossSteps(ft).front(), 1);  // a new run from step 0
 }
 
+// Listening to any checkpoint: the daemon speaks with the job's best checkpoint in a child process and
+// returns the WAV; `ttsd synth` does the same standalone from the file.
+TEST_F(DaemonTest, SynthFromBestThroughTheDaemonAndStandalone) {
+  uint64_t id = SubmitOk(Config(20));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 120, &job));
+  const std::string out = tmp_.Join("best.wav");
+  testing::CommandResult r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --checkpoint best \"the quick brown fox\" -o " + out));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("spoken by " + job.job_dir() + "/checkpoints/ckpt-"));
+  EXPECT_EQ(testing::RunCommand("head -c 4 " + out).output, "RIFF");
+  EXPECT_GT(std::filesystem::file_size(out), 2000u);
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --checkpoint 7 hello -o " + out));
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.output, HasSubstr("no checkpoint '7'"));
+  r = testing::RunCommand(Ctl("synth --job 99 hello -o " + out));
+  EXPECT_NE(r.code, 0);
+  // No leftovers in the job folder.
+  for (const auto& f : std::filesystem::directory_iterator(job.job_dir())) {
+    EXPECT_EQ(f.path().filename().string().rfind(".synth-", 0), std::string::npos) << f.path();
+  }
+  const std::string standalone = tmp_.Join("standalone.wav");
+  r = testing::RunCommand(std::string(TTSD_BINARY) + " synth --checkpoint " + job.job_dir() + " \"seven heavy boxes\" -o " +
+                          standalone);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(testing::RunCommand("head -c 4 " + standalone).output, "RIFF");
+}
+
 TEST_F(DaemonTest, WatchReplaysEverythingAndResumesFromAnySeqWithoutGapOrDuplicate) {
   uint64_t id = SubmitOk(Config(20));
   ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 120));
