@@ -216,7 +216,11 @@ void RegisterJobCommands(CLI::App& app, Globals* g) {
                           Simple{"resume", "Resume a STOPPED or FAILED job from its newest checkpoint", &Stub::ResumeJob,
                                  false},
                           Simple{"cancel", "Cancel a job (its worker gets a grace period, then SIGKILL)",
-                                 &Stub::CancelJob, false}}) {
+                                 &Stub::CancelJob, false},
+                          Simple{"checkpoint-now", "A running job writes a checkpoint after its current step",
+                                 &Stub::CheckpointNow, false},
+                          Simple{"validate-now", "A running job validates (losses, audio, metrics) after its current step",
+                                 &Stub::ValidateNow, false}}) {
     auto id = std::make_shared<uint64_t>(0);
     auto* cmd = app.add_subcommand(c.name, c.help);
     cmd->add_option("job", *id, "Job id")->required();

@@ -364,12 +364,18 @@ absl::StatusOr<TrainResult> Run::Execute() {
         result.last_checkpoint = last_checkpoint_;
         return result;
       }
-      bool validate = cfg_.validation.interval_steps > 0 && state_.step % cfg_.validation.interval_steps == 0;
+      const bool validate_now = o_.validate_requested != nullptr && o_.validate_requested->exchange(false);
+      const bool checkpoint_now = o_.checkpoint_requested != nullptr && o_.checkpoint_requested->exchange(false);
+      if (validate_now) sink_->OnLog(absl::StrCat("validating at step ", state_.step, " (requested)"));
+      if (checkpoint_now) sink_->OnLog(absl::StrCat("checkpoint at step ", state_.step, " (requested)"));
+      bool validate = validate_now ||
+                      (cfg_.validation.interval_steps > 0 && state_.step % cfg_.validation.interval_steps == 0);
       bool is_best = false, early_stop = false;
       if (validate) RunValidation(&is_best, &early_stop);
       done = state_.step >= total;
       bool stop = o_.stop_requested != nullptr && o_.stop_requested->load();
-      if (is_best || state_.step % cfg_.checkpoint.interval_steps == 0 || stop || done || early_stop) {
+      if (is_best || state_.step % cfg_.checkpoint.interval_steps == 0 || stop || done || early_stop ||
+          checkpoint_now) {
         TTSD_RETURN_IF_ERROR(SaveCheckpoint(is_best));
       }
       if (early_stop) {

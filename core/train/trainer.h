@@ -19,6 +19,9 @@ struct TrainerOptions {
   std::string resume;              // "" (fresh; refuses a folder that has checkpoints), "auto", or a path
   EventSink* sink = nullptr;       // not owned
   const std::atomic<bool>* stop_requested = nullptr;  // not owned; may be null
+  // Live control, acted on after the current step and then cleared (not owned; may be null).
+  std::atomic<bool>* checkpoint_requested = nullptr;
+  std::atomic<bool>* validate_requested = nullptr;
   bool show_progress = true;       // feature-extraction progress line
 };
 

@@ -243,6 +243,16 @@ grpc::ServerUnaryReactor* TrainingService::ResumeJob(grpc::CallbackServerContext
   return RunCommand(ctx, req, resp, &daemon::JobManager::Resume);
 }
 
+grpc::ServerUnaryReactor* TrainingService::CheckpointNow(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                                         ttsd::v1::Job* resp) {
+  return RunCommand(ctx, req, resp, &daemon::JobManager::CheckpointNow);
+}
+
+grpc::ServerUnaryReactor* TrainingService::ValidateNow(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                                       ttsd::v1::Job* resp) {
+  return RunCommand(ctx, req, resp, &daemon::JobManager::ValidateNow);
+}
+
 grpc::ServerUnaryReactor* TrainingService::CancelJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
                                                      ttsd::v1::Job* resp) {
   return RunCommand(ctx, req, resp, &daemon::JobManager::Cancel);

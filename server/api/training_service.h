@@ -28,6 +28,10 @@ class TrainingService final
                                       ttsd::v1::Job* resp) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
                                       ttsd::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* CheckpointNow(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                          ttsd::v1::Job* resp) override;
+  grpc::ServerUnaryReactor* ValidateNow(grpc::CallbackServerContext* ctx, const ttsd::v1::JobRef* req,
+                                        ttsd::v1::Job* resp) override;
   // Raw: the request arrives as bytes and events leave as bytes (watch_reactor.h says why).
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchJob(grpc::CallbackServerContext* ctx,
                                                        const grpc::ByteBuffer* req) override;

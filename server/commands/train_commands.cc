@@ -2,6 +2,8 @@
 //  [--max-steps N]`
 // SIGINT/SIGTERM: finish the step, checkpoint, exit 0. A second SIGINT exits at once (exit 130); the
 // last complete checkpoint stays valid because checkpoints are written atomically.
+// SIGUSR1: write a checkpoint after the current step; SIGUSR2: validate after the current step (the
+// daemon's checkpoint-now / validate-now, and anyone's `kill -USR1 <pid>` for a standalone run).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -25,12 +27,16 @@ namespace ttsd::server {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_checkpoint{false};
+std::atomic<bool> g_validate{false};
 std::atomic<int> g_interrupts{0};  // lock-free, so safe in a signal handler
 
 void OnSignal(int sig) {
   if (sig == SIGINT && g_interrupts.fetch_add(1) + 1 >= 2) _exit(130);
   g_stop.store(true);
 }
+
+void OnControlSignal(int sig) { (sig == SIGUSR1 ? g_checkpoint : g_validate).store(true); }
 
 struct TrainOptions {
   std::string config;
@@ -87,6 +93,13 @@ absl::Status LockRunFolder(const std::string& out, bool wait, core::train::Event
 }
 
 int RunTrain(const TrainOptions& opt) {
+  // First of all: a control signal must never find the default action (which ends the process).
+  struct sigaction control {};
+  control.sa_handler = OnControlSignal;
+  sigemptyset(&control.sa_mask);
+  control.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &control, nullptr);
+  sigaction(SIGUSR2, &control, nullptr);
   int code = kExitOk;
   auto parsed = LoadConfigOrReport(opt.config, &code);
   if (!parsed) return code;
@@ -134,6 +147,8 @@ int RunTrain(const TrainOptions& opt) {
   options.resume = opt.resume;
   options.sink = sink;
   options.stop_requested = &g_stop;
+  options.checkpoint_requested = &g_checkpoint;
+  options.validate_requested = &g_validate;
   options.show_progress = opt.events_fd < 0;  // a worker's stdout is a log file, not a terminal
   auto result = core::train::Train(options);
   using Finished = ttsd::v1::WorkerFinished;

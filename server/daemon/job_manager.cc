@@ -435,6 +435,22 @@ absl::StatusOr<JobRecord> JobManager::Stop(int64_t id) {
   }
 }
 
+absl::StatusOr<JobRecord> JobManager::CheckpointNow(int64_t id) { return SignalRunning(id, SIGUSR1, "checkpoint"); }
+absl::StatusOr<JobRecord> JobManager::ValidateNow(int64_t id) { return SignalRunning(id, SIGUSR2, "validate"); }
+
+absl::StatusOr<JobRecord> JobManager::SignalRunning(int64_t id, int sig, const char* what) {
+  absl::MutexLock lock(&mu_);
+  auto job = store_.GetJob(id);
+  if (!job.ok()) return job.status();
+  auto it = running_.find(id);
+  if (job->state != JobState::kRunning || it == running_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("job ", id, " is ", store::JobStateName(job->state),
+                                                      "; only a RUNNING job can ", what, " now"));
+  }
+  it->second->process->Signal(sig);
+  return job;
+}
+
 absl::StatusOr<JobRecord> JobManager::Resume(int64_t id) {
   absl::MutexLock lock(&mu_);
   auto job = store_.GetJob(id);

@@ -60,6 +60,10 @@ class JobManager {
   // `config_yaml` is the resolved config the worker will read (written to <job_dir>/config.yaml).
   absl::StatusOr<store::JobRecord> Submit(const store::NewJob& job, const std::string& config_yaml, bool* created);
   absl::StatusOr<store::JobRecord> Stop(int64_t id);
+  // Live control: SIGUSR1 / SIGUSR2 to a RUNNING job's worker, which checkpoints / validates after its
+  // current step (server/commands/train_commands.cc).
+  absl::StatusOr<store::JobRecord> CheckpointNow(int64_t id);
+  absl::StatusOr<store::JobRecord> ValidateNow(int64_t id);
   absl::StatusOr<store::JobRecord> Resume(int64_t id);
   absl::StatusOr<store::JobRecord> Cancel(int64_t id);
 
@@ -96,6 +100,8 @@ class JobManager {
 
   EventBus* bus_;
   store::Store& store_;
+  absl::StatusOr<store::JobRecord> SignalRunning(int64_t id, int sig, const char* what);
+
   const ManagerOptions options_;
 
   absl::Mutex mu_;

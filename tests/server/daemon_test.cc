@@ -254,6 +254,38 @@ TEST_F(DaemonTest, SynthFromBestThroughTheDaemonAndStandalone) {
   EXPECT_EQ(testing::RunCommand("head -c 4 " + standalone).output, "RIFF");
 }
 
+// Live control: checkpoint-now and validate-now reach the running worker and are acted on after its
+// current step; in any other state they are refused, naming the state.
+TEST_F(DaemonTest, CheckpointNowAndValidateNowActOnTheRunningJob) {
+  const std::string config = testing::WriteConfig(
+      tmp_.path(), "seed: 5\nthreads: 1\ndata:\n  path: data\n  validation:\n    count: 2\ntext:\n  mode: characters\n"
+                   "batch:\n  size: 2\nmodel:\n  preset: tiny\ntraining:\n  max_steps: 100000\n  log_interval: 1\n"
+                   "validation:\n  interval_steps: 100000\n  samples: 1\ncheckpoint:\n  interval_steps: 100000\n");
+  uint64_t id = SubmitOk(config);
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return Running(j) && j.step() >= 3; }, 120, &job));
+  testing::CommandResult r = testing::RunCommand(Ctl("checkpoint-now " + std::to_string(id)));
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = testing::RunCommand(Ctl("validate-now " + std::to_string(id)));
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::string logs;
+  for (int i = 0; i < 600; ++i) {
+    logs = testing::RunCommand(Ctl("logs " + std::to_string(id))).output;
+    if (logs.find("validation step") != std::string::npos && logs.find("checkpoint /") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_THAT(logs, HasSubstr("(requested)"));
+  EXPECT_THAT(logs, HasSubstr("validation step"));
+  EXPECT_THAT(logs, HasSubstr("audio "));  // the validation's sample
+  r = testing::RunCommand(Ctl("checkpoints " + std::to_string(id)));
+  EXPECT_THAT(r.output, HasSubstr("ckpt-"));
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::CancelJob, id).ok());
+  ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_CANCELLED, 60));
+  r = testing::RunCommand(Ctl("checkpoint-now " + std::to_string(id)));
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.output, HasSubstr("is CANCELLED; only a RUNNING job can checkpoint now"));
+}
+
 TEST_F(DaemonTest, WatchReplaysEverythingAndResumesFromAnySeqWithoutGapOrDuplicate) {
   uint64_t id = SubmitOk(Config(20));
   ASSERT_TRUE(daemon_->WaitForState(id, ttsd::v1::JOB_STATE_SUCCEEDED, 120));
