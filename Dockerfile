@@ -18,7 +18,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTTSD_BUILD_TESTS=
 FROM debian:bookworm-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libtorch1.13 libopenblas0-pthread libgrpc++1.51 libprotobuf32 libyaml-cpp0.7 libsndfile1 libsoxr0 \
-      libespeak-ng1 espeak-ng-data libspdlog1.10 libabsl20220623 libssl3 libsqlite3-0 \
+      libespeak-ng1 espeak-ng-data libspdlog1.10 libabsl20220623 libssl3 libsqlite3-0 zlib1g \
+      libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us \
       espeak-ng flite sox python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/ttsd ttsd
