@@ -115,6 +115,7 @@ class EmitVisitor {
     } else if constexpr (std::is_same_v<T, std::string>) {
       *out_ << YAML::DoubleQuoted << field;
     } else if constexpr (IsStringList<T>::value) {
+      if (field.empty()) *out_ << YAML::Flow;  // "[]" on the key's line
       *out_ << YAML::BeginSeq;
       for (const auto& item : field) *out_ << YAML::DoubleQuoted << item;
       *out_ << YAML::EndSeq;
