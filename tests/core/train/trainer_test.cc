@@ -312,6 +312,7 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   c.training.learning_rate = 5e-5;
   c.finetune.pretrained_model_path = tmp_.Join("base");
   c.finetune.freeze = {"encoder"};
+  c.finetune.reinit = {"speaker_emb"};
   c.finetune.speaker_name = "newvoice";
   RecordingSink sink;
   auto r = RunTrain(c, tmp_.Join("ft"), &sink);
@@ -326,6 +327,7 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   EXPECT_THAT(*report, HasSubstr("1 new (initialised): \u00df, 1 dropped: z"));
   EXPECT_THAT(*report, HasSubstr("new (initialised): newvoice"));
   EXPECT_THAT(*report, HasSubstr("frozen: "));
+  EXPECT_THAT(*report, HasSubstr("re-initialised: speaker_emb.weight"));
   EXPECT_THAT(sink.log, HasSubstr("fine-tune: weights: "));
 
   // Load both models and compare. A run folder as the base means its best checkpoint.
@@ -368,6 +370,19 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   }
   EXPECT_GT(frozen, 10);
   EXPECT_GT(trained_changed, 10);  // the decoder did train
+  // speaker_emb was re-initialised, not copied: the base's "rms" row is not in the fine-tuned model.
+  auto ft_params = ft->named_parameters();
+  EXPECT_FALSE(torch::allclose(ft_params["speaker_emb.weight"][0], before.at("speaker_emb.weight")[0]));
+
+  // Risky but possible: a high learning rate, little data and nothing frozen are warnings.
+  TrainConfig risky = c;
+  risky.training.scheduler = "noam";
+  risky.training.learning_rate = 1.0;
+  risky.finetune.freeze.clear();
+  RecordingSink warned;
+  ASSERT_TRUE(RunTrain(risky, tmp_.Join("risky"), &warned).ok());
+  EXPECT_THAT(warned.log, HasSubstr("fine-tune warning: the learning rate peaks at"));
+  EXPECT_THAT(warned.log, HasSubstr("fine-tune warning: only 0 min"));
 
   // Pre-flight: a model of another size cannot take these weights; nothing trains, the field is named.
   TrainConfig wrong = c;
