@@ -109,7 +109,9 @@ void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
 // The metrics a validation logs, and what makes each one exist.
 void CheckValidationMetric(ConfigErrors& e, const TrainConfig& c, const char* path, const std::string& metric) {
   std::string list;
-  if (OneOf(metric, {"val/loss", "val/mle", "val/duration", "val/mcd", "val/wer", "val/cer"}, &list)) {
+  if (OneOf(metric, {"val/loss", "val/mle", "val/duration", "val/mcd", "val/wer", "val/cer", "train/loss", "train/mle",
+                     "train/duration"},
+            &list)) {
     if (metric == "val/mcd" && c.validation.samples == 0) {
       e.Add(path, "val/mcd is measured on the validation samples: set validation.samples >= 1");
     }
@@ -118,7 +120,7 @@ void CheckValidationMetric(ConfigErrors& e, const TrainConfig& c, const char* pa
     }
     return;
   }
-  e.Add(path, absl::StrCat("'", metric, "' is not a validation metric: ", list));
+  e.Add(path, absl::StrCat("'", metric, "' is not a metric a validation can judge by: ", list));
 }
 
 void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {

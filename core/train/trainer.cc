@@ -112,6 +112,7 @@ class Run {
   std::vector<ValidationSentence> sentences_;
   std::unique_ptr<asr::Recognizer> recognizer_;  // validation.asr: pocketsphinx
   std::optional<PretrainedModel> base_;           // a fine-tune's base model
+  std::map<std::string, double> last_train_values_;  // the newest logged step's values
   FinetuneReport report_;
 };
 
@@ -238,10 +239,13 @@ void Run::RunValidation(bool* is_best, bool* early_stop) {
   ValidationEvent e;
   e.step = state_.step;
   e.epoch = state_.position.epoch;
+  // Judged by a validation metric, or by the newest logged training value (train/loss, ...).
+  std::map<std::string, double> judged = last_train_values_;
+  for (const auto& [k, x] : values) judged[k] = x;
   // An empty validation split measures nothing: no best, no early stop.
   const auto& ck = cfg_.checkpoint;
-  auto best = values.find(ck.best_metric);
-  if (!ds_.validation.empty() && best != values.end()) {
+  auto best = judged.find(ck.best_metric);
+  if (!ds_.validation.empty() && best != judged.end()) {
     *is_best = Improves(best->second, state_.best_metric, ck.best_mode, 0);
     if (*is_best) {
       state_.best_metric = best->second;
@@ -252,8 +256,8 @@ void Run::RunValidation(bool* is_best, bool* early_stop) {
     }
   }
   const auto& es = cfg_.early_stopping;
-  auto watched = values.find(es.metric);
-  if (!es.metric.empty() && !ds_.validation.empty() && watched != values.end()) {
+  auto watched = judged.find(es.metric);
+  if (!es.metric.empty() && !ds_.validation.empty() && watched != judged.end()) {
     if (Improves(watched->second, state_.early_best, es.mode, es.min_delta)) {
       state_.early_best = watched->second;
       state_.early_stale = 0;
@@ -352,6 +356,7 @@ absl::StatusOr<TrainResult> Run::Execute() {
         e.step_seconds = secs;
         e.frames_per_second = batch.mel_lengths.sum().item<double>() / std::max(secs, 1e-9);
         e.eta_seconds = ema_step * static_cast<double>(total - state_.step);
+        last_train_values_ = e.values;
         sink_->OnStep(e);
       }
       if (state_.nonfinite_in_row >= t.max_nonfinite_steps) {

@@ -85,7 +85,7 @@ TEST(ConfigValidateTest, BestMetricAndEarlyStoppingNameRealValidationMetrics) {
                                 "e.yaml");
   ASSERT_TRUE(parsed.ok());
   std::string msg(ValidateConfig(parsed->config, parsed->marks, "e.yaml").message());
-  EXPECT_THAT(msg, HasSubstr("checkpoint.best_metric: 'val/bleu' is not a validation metric: val/loss, val/mle"));
+  EXPECT_THAT(msg, HasSubstr("checkpoint.best_metric: 'val/bleu' is not a metric a validation can judge by: val/loss, val/mle"));
   EXPECT_THAT(msg, HasSubstr("checkpoint.best_mode: 'lowest' is not one of: min, max"));
   EXPECT_THAT(msg, HasSubstr("early_stopping.metric: val/mcd is measured on the validation samples: set validation.samples >= 1"));
   EXPECT_THAT(msg, HasSubstr("early_stopping.patience: must be >= 1"));
