@@ -230,7 +230,8 @@ struct ValidationConfig {
 struct CheckpointConfig {
   int interval_steps = 1000;
   int keep_last = 3;                     // newest checkpoints kept; the best is kept as well
-  std::string best_metric = "val/loss";  // a validation metric (val/loss, val/mle, val/duration, val/mcd, val/wer, val/cer)
+  std::string best_metric = "val/loss";  // val/loss, val/mle, val/duration, val/mcd, val/wer, val/cer, or the
+                                         // newest logged train/loss, train/mle, train/duration
   std::string best_mode = "min";         // min: lower is better; max: higher is better
 
   template <class V>
@@ -245,7 +246,7 @@ struct CheckpointConfig {
 // Ends a run that stopped improving: after `patience` validations in a row in which `metric` did not
 // improve on its best by more than min_delta, the run checkpoints and ends (EARLY_STOPPED).
 struct EarlyStoppingConfig {
-  std::string metric;       // empty = off; a validation metric, as checkpoint.best_metric
+  std::string metric;       // empty = off; any metric checkpoint.best_metric may be
   std::string mode = "min";
   int patience = 10;        // validations
   double min_delta = 0.0;
