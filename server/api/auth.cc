@@ -18,18 +18,33 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
-grpc::Status Authorizer::Check(const grpc::ServerContextBase& ctx) const {
-  if (token_.empty()) return grpc::Status::OK;
+Authorizer::Authorizer(std::string token) : shared_(std::make_shared<Shared>()) { SetToken(std::move(token)); }
+
+void Authorizer::SetToken(std::string token) {
+  absl::MutexLock lock(&shared_->mu);
+  shared_->token = std::move(token);
+}
+
+std::string Authorizer::Presented(const grpc::ServerContextBase& ctx) {
   const auto& md = ctx.client_metadata();
   auto it = md.find("authorization");
-  if (it == md.end()) {
-    return {grpc::StatusCode::UNAUTHENTICATED, "this daemon needs a token: pass --token-file (or TTSD_TOKEN_FILE)"};
-  }
+  if (it == md.end()) return "";
   std::string value(it->second.data(), it->second.size());
   static constexpr char kBearer[] = "Bearer ";
-  std::string given = value.rfind(kBearer, 0) == 0 ? value.substr(sizeof(kBearer) - 1) : "";
-  if (!ConstantTimeEquals(given, token_)) return {grpc::StatusCode::UNAUTHENTICATED, "wrong token"};
-  return grpc::Status::OK;
+  return value.rfind(kBearer, 0) == 0 ? value.substr(sizeof(kBearer) - 1) : "";
+}
+
+bool Authorizer::Accepts(const std::string& presented) const {
+  absl::MutexLock lock(&shared_->mu);
+  return shared_->token.empty() || ConstantTimeEquals(presented, shared_->token);
+}
+
+grpc::Status Authorizer::Check(const grpc::ServerContextBase& ctx) const {
+  if (Accepts(Presented(ctx))) return grpc::Status::OK;
+  if (ctx.client_metadata().count("authorization") == 0) {
+    return {grpc::StatusCode::UNAUTHENTICATED, "this daemon needs a token: pass --token-file (or TTSD_TOKEN_FILE)"};
+  }
+  return {grpc::StatusCode::UNAUTHENTICATED, "wrong token"};
 }
 
 bool ReadTokenFile(const std::string& path, std::string* token, std::string* error) {

@@ -5,18 +5,30 @@
 
 #include <grpcpp/server_context.h>
 
+#include <memory>
 #include <string>
+
+#include "absl/synchronization/mutex.h"
 
 namespace ttsd::server::api {
 
+// Copies share one token, which SetToken replaces (SIGHUP re-reads the token file).
 class Authorizer {
  public:
-  explicit Authorizer(std::string token) : token_(std::move(token)) {}  // "" = no token required
+  explicit Authorizer(std::string token);  // "" = no token required
   // OK, or UNAUTHENTICATED saying what is missing.
   grpc::Status Check(const grpc::ServerContextBase& ctx) const;
+  // The token a call presented ("" if none), to check again later with Accepts().
+  static std::string Presented(const grpc::ServerContextBase& ctx);
+  bool Accepts(const std::string& presented) const;
+  void SetToken(std::string token);
 
  private:
-  std::string token_;
+  struct Shared {
+    absl::Mutex mu;
+    std::string token ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<Shared> shared_;
 };
 
 // Equal strings in time that depends only on their lengths, not on where they first differ.

@@ -126,6 +126,11 @@ TrainingService::TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs
       watches_(heartbeat),
       synthesis_(jobs->ttsd_binary()) {}
 
+void TrainingService::ReloadToken(std::string token) {
+  auth_.SetToken(std::move(token));
+  watches_.RevokeUnless([this](const std::string& presented) { return auth_.Accepts(presented); });
+}
+
 grpc::ServerUnaryReactor* TrainingService::Reply(grpc::CallbackServerContext* ctx, const grpc::Status& st) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(st);
@@ -270,7 +275,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* TrainingService::WatchJob(grpc::Call
   if (auto job = store_.GetJob(static_cast<int64_t>(req.job_id())); !job.ok()) {
     return new Failed(ToGrpcStatus(job.status()));
   }
-  return new WatchReactor(bus_, &watches_, req);
+  return new WatchReactor(bus_, &watches_, req, Authorizer::Presented(*ctx));
 }
 
 grpc::ServerUnaryReactor* TrainingService::GetMetrics(grpc::CallbackServerContext* ctx,

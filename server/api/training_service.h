@@ -46,6 +46,8 @@ class TrainingService final
                                        ttsd::v1::SynthesizeResponse* resp) override;
 
   WatchRegistry& watches() { return watches_; }
+  // SIGHUP: a new token from the token file; open watch streams with the old one end.
+  void ReloadToken(std::string token);
   // Before the server shuts down: ends the syntheses in flight.
   void StopSyntheses() { synthesis_.Stop(); }
 

@@ -31,6 +31,13 @@ void WatchRegistry::Remove(WatchReactor* r) {
   reactors_.erase(r);
 }
 
+void WatchRegistry::RevokeUnless(const std::function<bool(const std::string&)>& accepted) {
+  absl::MutexLock lock(&mu_);
+  for (WatchReactor* r : reactors_) {
+    if (!accepted(r->credential())) r->Revoke();  // Remove() waits for this lock: r is alive
+  }
+}
+
 void WatchRegistry::TickerLoop() {
   absl::MutexLock lock(&mu_);
   while (!stop_) {
@@ -40,8 +47,13 @@ void WatchRegistry::TickerLoop() {
   }
 }
 
-WatchReactor::WatchReactor(daemon::EventBus* bus, WatchRegistry* registry, const ttsd::v1::WatchJobRequest& request)
-    : bus_(bus), registry_(registry), job_id_(static_cast<int64_t>(request.job_id())), follow_(request.follow()),
+WatchReactor::WatchReactor(daemon::EventBus* bus, WatchRegistry* registry, const ttsd::v1::WatchJobRequest& request,
+                           std::string credential)
+    : bus_(bus),
+      registry_(registry),
+      job_id_(static_cast<int64_t>(request.job_id())),
+      follow_(request.follow()),
+      credential_(std::move(credential)),
       cursor_(static_cast<int64_t>(request.after_seq())), last_state_(0), last_write_(absl::Now()) {
   for (int k : request.kinds()) kinds_.insert(k);
   // Subscribe before the first store read, so nothing can fall between the two. Live events that
@@ -142,9 +154,20 @@ void WatchReactor::SendEnd() {
   Write(e.SerializeAsString());
 }
 
+void WatchReactor::Revoke() {
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  revoked_ = ending_ = true;  // nothing more is sent; a write in flight finishes the call when done
+  if (!writing_) FinishOnce(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the token was revoked"));
+}
+
 void WatchReactor::OnWriteDone(bool ok) {
   absl::MutexLock lock(&mu_);
   writing_ = false;
+  if (revoked_) {
+    FinishOnce(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "the token was revoked"));
+    return;
+  }
   if (!ok) {
     FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
     return;

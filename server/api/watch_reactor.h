@@ -12,6 +12,7 @@
 
 #include <deque>
 #include <memory>
+#include <functional>
 #include <set>
 
 #include "absl/base/thread_annotations.h"
@@ -31,6 +32,9 @@ class WatchRegistry {
   ~WatchRegistry();
   void Add(WatchReactor* r);
   void Remove(WatchReactor* r);
+  // Ends (UNAUTHENTICATED) every stream whose token `accepted` no longer takes: a revoked token stops
+  // working on open streams too.
+  void RevokeUnless(const std::function<bool(const std::string&)>& accepted);
   absl::Duration heartbeat() const { return heartbeat_; }
 
  private:
@@ -48,13 +52,16 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public d
   static constexpr int kReplayPage = 256;
 
   // Subscribes and starts sending. The job must exist.
-  WatchReactor(daemon::EventBus* bus, WatchRegistry* registry, const ttsd::v1::WatchJobRequest& request);
+  WatchReactor(daemon::EventBus* bus, WatchRegistry* registry, const ttsd::v1::WatchJobRequest& request,
+               std::string credential);
 
   void OnLiveEvent(const ttsd::v1::JobEvent& e, const std::shared_ptr<const std::string>& wire) override;
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
   void Tick(absl::Time now);  // from the registry's ticker
+  const std::string& credential() const { return credential_; }
+  void Revoke();  // ends the stream UNAUTHENTICATED
 
  private:
   // An event waiting to be sent: what the stream logic needs to know of it, and its bytes.
@@ -77,6 +84,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public d
   const int64_t job_id_;
   const bool follow_;
   std::set<int> kinds_;  // empty: all
+  const std::string credential_;  // the token the stream was opened with
 
   absl::Mutex mu_;
   int64_t cursor_ ABSL_GUARDED_BY(mu_);  // the newest seq sent (or filtered out)
@@ -88,6 +96,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public d
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;     // EndOfStream written or being written
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool revoked_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ByteBuffer in_flight_ ABSL_GUARDED_BY(mu_);  // must outlive its write
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
 };

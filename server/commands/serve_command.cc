@@ -113,6 +113,7 @@ int Serve(ServeOptions o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // re-read --token-file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (a debugging aid): measurable
@@ -181,8 +182,23 @@ int Serve(ServeOptions o) {
                o.max_concurrent_jobs, token.empty() ? "" : ", token required");
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    if (o.token_file.empty()) {
+      spdlog::info("SIGHUP: no --token-file to re-read");
+      continue;
+    }
+    std::string fresh, error;
+    if (!api::ReadTokenFile(o.token_file, &fresh, &error)) {
+      spdlog::warn("SIGHUP: {}; the old token stays in force", error);
+      continue;
+    }
+    service.ReloadToken(fresh);
+    spdlog::info("SIGHUP: token re-read from {}; streams opened with another token are closed", o.token_file);
+  }
   spdlog::info("{}: shutting down; running jobs checkpoint and continue at the next start", ::strsignal(sig));
+  // Health first: load balancers and `ttsctl ping` see NOT_SERVING (Watch streams are told) before the
+  // listener goes away.
+  if (auto* health = server->GetHealthCheckService()) health->Shutdown();
   service.StopSyntheses();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   jobs.Shutdown();

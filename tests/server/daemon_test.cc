@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "server/reflection_list.grpc.pb.h"
 #include "tests/testing/command.h"
 #include "tests/testing/daemon.h"
@@ -569,6 +570,51 @@ TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
   EXPECT_THAT(r.output, HasSubstr("no jobs"));
 }
 
+// SIGHUP re-reads the token file: the old token stops working, on new calls and on a watch stream that
+// was opened with it; the new one works.
+TEST(DaemonSecurityTest, SighupRotatesTheTokenAndClosesStreamsOpenedWithTheOldOne) {
+  testing::TempDir tmp;
+  testing::MakeSmallCorpus(tmp.Join("data"), 12);
+  const std::string config = testing::WriteConfig(
+      tmp.path(), "threads: 1\ndata:\n  path: data\n  validation:\n    count: 2\ntext:\n  mode: characters\nbatch:\n"
+                  "  size: 2\nmodel:\n  preset: tiny\ntraining:\n  max_steps: 100000\n");
+  testing::WriteTextFile(tmp.Join("token"), "old-token\n");
+  int port = testing::FreeTcpPort();
+  ASSERT_GT(port, 0);
+  const std::string target = "127.0.0.1:" + std::to_string(port), addr = "tcp://" + target;
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"), {"--listen", addr, "--token-file", tmp.Join("token")});
+  ASSERT_TRUE(d.Start()) << d.log();
+  const std::string ctl = std::string(TTSCTL_BINARY) + " --addr " + addr + " --token-file ";
+  testing::CommandResult r = testing::RunCommand(ctl + tmp.Join("token") + " submit " + config);
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  auto stub = ttsd::v1::TrainingService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer old-token");
+  ttsd::v1::WatchJobRequest req;
+  req.set_job_id(1);
+  req.set_follow(true);
+  auto stream = stub->WatchJob(&ctx, req);
+  ttsd::v1::JobEvent e;
+  ASSERT_TRUE(stream->Read(&e));  // the stream is open and authorised
+
+  testing::WriteTextFile(tmp.Join("new-token"), "new-token\n");
+  std::filesystem::rename(tmp.Join("new-token"), tmp.Join("token"));
+  ASSERT_EQ(::kill(d.pid(), SIGHUP), 0);
+  while (stream->Read(&e)) {
+  }
+  grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
+  EXPECT_THAT(st.error_message(), HasSubstr("revoked"));
+
+  testing::WriteTextFile(tmp.Join("old"), "old-token\n");
+  r = testing::RunCommand(ctl + tmp.Join("old") + " list");
+  EXPECT_THAT(r.output, HasSubstr("wrong token"));
+  r = testing::RunCommand(ctl + tmp.Join("token") + " cancel 1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(d.log(), HasSubstr("SIGHUP: token re-read"));
+}
+
 TEST(DaemonSecurityTest, TlsWithATokenServesAClientThatTrustsTheCertificate) {
   testing::TempDir tmp;
   testing::CommandResult gen = testing::RunCommand(
@@ -593,6 +639,25 @@ TEST(DaemonSecurityTest, TlsWithATokenServesAClientThatTrustsTheCertificate) {
   EXPECT_THAT(r.output, HasSubstr("no jobs"));
   r = testing::RunCommand(ctl + " list");  // plaintext to a TLS port
   EXPECT_NE(r.code, 0);
+}
+
+// A graceful shutdown says so first: a health Watch stream sees SERVING, then NOT_SERVING, then its end.
+TEST(DaemonShutdownTest, HealthTurnsNotServingBeforeTheDaemonGoesAway) {
+  testing::TempDir tmp;
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"));
+  ASSERT_TRUE(d.Start()) << d.log();
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(d.addr(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckRequest req;
+  auto stream = health->Watch(&ctx, req);
+  grpc::health::v1::HealthCheckResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  std::thread stopper([&] { d.Kill(SIGTERM); });
+  std::vector<int> seen;
+  while (stream->Read(&resp)) seen.push_back(resp.status());
+  stopper.join();
+  EXPECT_EQ(seen, std::vector<int>{grpc::health::v1::HealthCheckResponse::NOT_SERVING});
 }
 
 TEST(DaemonSecurityTest, SocketIsOwnerOnlyAndOneDaemonPerDataDir) {

@@ -28,6 +28,7 @@ class TestDaemon {
   bool Start(bool wait = true);
   void Kill(int sig);  // signal the daemon and wait for it to exit
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // The address ttsctl takes: --listen from `extra`, else the data dir's socket.
   std::string addr() const;
   const std::string& data_dir() const { return data_dir_; }
