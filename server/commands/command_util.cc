@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "server/commands/commands.h"
@@ -29,6 +30,12 @@ int ReportError(const absl::Status& status) {
   std::fprintf(stderr, "ttsd: %s\n", std::string(status.message()).c_str());
   bool config = status.code() == absl::StatusCode::kInvalidArgument || status.code() == absl::StatusCode::kNotFound;
   return config ? kExitBadConfig : kExitFailed;
+}
+
+std::string DefaultDataDir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/ttsd";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/ttsd";
+  return "/var/lib/ttsd";
 }
 
 }  // namespace ttsd::server

@@ -19,4 +19,7 @@ int ConfigureThreads(int flag_threads, int config_threads);
 // Prints "ttsd: <message>" to stderr and returns the exit code for the status.
 int ReportError(const absl::Status& status);
 
+// The daemon's default data dir: $XDG_DATA_HOME/ttsd, else ~/.local/share/ttsd, else /var/lib/ttsd.
+std::string DefaultDataDir();
+
 }  // namespace ttsd::server

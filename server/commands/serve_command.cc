@@ -46,12 +46,6 @@ struct ServeOptions {
   double heartbeat_s = 5;
 };
 
-std::string DefaultDataDir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/ttsd";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/ttsd";
-  return "/var/lib/ttsd";
-}
-
 std::string SelfExe() {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);

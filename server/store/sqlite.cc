@@ -1,5 +1,9 @@
 #include "server/store/sqlite.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "core/common/status.h"
 
@@ -82,6 +86,50 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     if (auto st = out->Exec(pragma); !st.ok()) return st;
   }
   return out;
+}
+
+absl::StatusOr<int64_t> BackupDatabase(const std::string& src, const std::string& dest) {
+  // RAII for the two raw handles: every return closes both.
+  struct Handles {
+    sqlite3* from = nullptr;
+    sqlite3* to = nullptr;
+    ~Handles() {
+      sqlite3_close(to);
+      sqlite3_close(from);
+    }
+  } h;
+  int rc = sqlite3_open_v2(src.c_str(), &h.from, SQLITE_OPEN_READONLY, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(h.from, rc, absl::StrCat("open ", src));
+  sqlite3_busy_timeout(h.from, 5000);
+  const std::string tmp = dest + ".tmp";
+  std::remove(tmp.c_str());
+  rc = sqlite3_open_v2(tmp.c_str(), &h.to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(h.to, rc, absl::StrCat("create ", tmp));
+  sqlite3_backup* b = sqlite3_backup_init(h.to, "main", h.from, "main");
+  if (b == nullptr) return SqliteError(h.to, sqlite3_errcode(h.to), "backup");
+  // A few pages at a time, so a daemon writing meanwhile is never locked out for long; a write restarts
+  // the copy of what changed (the backup API handles it).
+  do {
+    rc = sqlite3_backup_step(b, 256);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  const int64_t pages = sqlite3_backup_pagecount(b);
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) return SqliteError(h.to, rc, absl::StrCat("backup of ", src));
+  sqlite3_stmt* check = nullptr;
+  std::string verdict;
+  if (sqlite3_prepare_v2(h.to, "PRAGMA integrity_check", -1, &check, nullptr) == SQLITE_OK &&
+      sqlite3_step(check) == SQLITE_ROW) {
+    verdict = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+  }
+  sqlite3_finalize(check);
+  if (verdict != "ok") return absl::DataLossError(absl::StrCat("the backup in ", tmp, " fails integrity_check: ", verdict));
+  sqlite3_close(h.to);
+  h.to = nullptr;
+  if (std::rename(tmp.c_str(), dest.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", dest, ": ", std::strerror(errno)));
+  }
+  return pages;
 }
 
 absl::Status Database::Exec(const std::string& sql) {

@@ -74,6 +74,11 @@ class Database {
   std::string path_;
 };
 
+// An online copy of the database at `src` (a daemon may be writing to it: SQLite's backup API copies a
+// consistent snapshot) into `dest`, written as dest.tmp, checked with PRAGMA integrity_check, then
+// renamed into place. Returns the number of pages copied.
+absl::StatusOr<int64_t> BackupDatabase(const std::string& src, const std::string& dest);
+
 // An error from SQLite as a Status: SQLITE_FULL -> RESOURCE_EXHAUSTED (disk full), busy/locked ->
 // UNAVAILABLE, the rest INTERNAL; `what` says which operation.
 absl::Status SqliteError(sqlite3* db, int code, const std::string& what);

@@ -255,6 +255,28 @@ TEST_F(DaemonTest, SynthFromBestThroughTheDaemonAndStandalone) {
   EXPECT_EQ(testing::RunCommand("head -c 4 " + standalone).output, "RIFF");
 }
 
+// `ttsd admin backup` while a job trains and writes events and metrics: the copy passes integrity_check
+// and holds the job.
+TEST_F(DaemonTest, AdminBackupCopiesTheLiveDatabase) {
+  uint64_t id = SubmitOk(Config(100000, 1000));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitFor(id, [&](const Job& j) { return Running(j); }, 120, &job));
+  const std::string out = tmp_.Join("backup.db");
+  testing::CommandResult r =
+      testing::RunCommand(std::string(TTSD_BINARY) + " admin backup --data-dir " + daemon_->data_dir() + " --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("integrity_check ok"));
+  r = testing::RunCommand("/usr/bin/python3 -c \"import sqlite3; c = sqlite3.connect('" + out +
+                          "'); print(c.execute('pragma integrity_check').fetchone()[0], "
+                          "c.execute('select count(*) from jobs').fetchone()[0], "
+                          "c.execute('select count(*) from events where job_id = 1').fetchone()[0] > 5)\"");
+  EXPECT_EQ(r.output, "ok 1 True\n");
+  EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
+  r = testing::RunCommand(std::string(TTSD_BINARY) + " admin backup --data-dir " + tmp_.Join("nowhere") + " --out " + out);
+  EXPECT_NE(r.code, 0);
+  ASSERT_TRUE(Command(&ttsd::v1::TrainingService::Stub::CancelJob, id).ok());
+}
+
 // Live control: checkpoint-now and validate-now reach the running worker and are acted on after its
 // current step; in any other state they are refused, naming the state.
 TEST_F(DaemonTest, CheckpointNowAndValidateNowActOnTheRunningJob) {
