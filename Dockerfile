@@ -26,5 +26,9 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 COPY --from=build /out/ /
 USER ttsd
 ENV XDG_DATA_HOME=/var/lib/ttsd
+# Jobs, checkpoints and the store live here: keep them on a volume.
+VOLUME ["/var/lib/ttsd"]
+# The gRPC health service over the default socket; NOT_SERVING during a graceful shutdown.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["ttsctl", "ping", "--timeout", "3"]
 ENTRYPOINT ["ttsd"]
 CMD ["serve"]
