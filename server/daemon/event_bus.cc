@@ -55,7 +55,53 @@ void EventBus::Publish(int64_t job_id, const ttsd::v1::JobEvent& e) {
   auto it = subscribers_.find(job_id);
   if (it == subscribers_.end()) return;
   auto wire = std::make_shared<const std::string>(e.SerializeAsString());
-  for (Subscriber* s : it->second) s->OnLiveEvent(e, wire);
+  if (it->second.size() < kParallelFanout) {
+    for (Subscriber* s : it->second) s->OnLiveEvent(e, wire);
+    return;
+  }
+  // Many watchers: each write to a stream costs a few microseconds; split them over two threads. Both
+  // halves finish before the next event is published, so every subscriber still sees seq order.
+  std::vector<Subscriber*> all(it->second.begin(), it->second.end());
+  const size_t half = all.size() / 2;
+  helper_.Run([&] {
+    for (size_t i = half; i < all.size(); ++i) all[i]->OnLiveEvent(e, wire);
+  });
+  for (size_t i = 0; i < half; ++i) all[i]->OnLiveEvent(e, wire);
+  helper_.Wait();
+}
+
+FanoutHelper::FanoutHelper() : thread_([this] { Loop(); }) {}
+
+FanoutHelper::~FanoutHelper() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+void FanoutHelper::Run(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  task_ = std::move(task);
+  busy_ = true;
+}
+
+void FanoutHelper::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_));
+}
+
+void FanoutHelper::Loop() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    mu_.Await(absl::Condition(+[](FanoutHelper* h) ABSL_NO_THREAD_SAFETY_ANALYSIS { return h->busy_ || h->stop_; }, this));
+    if (stop_ && !busy_) return;
+    std::function<void()> task = std::move(task_);
+    mu_.Unlock();
+    task();
+    mu_.Lock();
+    busy_ = false;
+  }
 }
 
 }  // namespace ttsd::server::daemon

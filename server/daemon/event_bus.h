@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <functional>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -24,8 +27,28 @@ class Subscriber {
   virtual void OnLiveEvent(const ttsd::v1::JobEvent& e, const std::shared_ptr<const std::string>& wire) = 0;
 };
 
+// A second thread for a large fan-out: Run() hands it a task, Wait() returns when it is done.
+class FanoutHelper {
+ public:
+  FanoutHelper();
+  ~FanoutHelper();
+  void Run(std::function<void()> task);
+  void Wait();
+
+ private:
+  void Loop();
+  absl::Mutex mu_;
+  std::function<void()> task_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 class EventBus {
  public:
+  // From this many subscribers of one job, half of them are handed their events by a second thread.
+  static constexpr size_t kParallelFanout = 16;
+
   explicit EventBus(store::Store* store) : store_(store) {}
 
   store::Store& store() { return *store_; }
@@ -49,6 +72,7 @@ class EventBus {
   // Held from storing an event to publishing it, so subscribers see each job's events in seq order.
   absl::Mutex mu_;
   std::map<int64_t, std::set<Subscriber*>> subscribers_ ABSL_GUARDED_BY(mu_);
+  FanoutHelper helper_;
 };
 
 }  // namespace ttsd::server::daemon
