@@ -4,8 +4,8 @@
 // summed reference lengths, so long sentences weigh more, as WER is usually reported.
 #pragma once
 
+#include <cstdint>
 #include <string>
-#include <vector>
 
 namespace ttsd::core::asr {
 

@@ -161,10 +161,12 @@ std::string Checkpointer::ReadPointer(const std::string& name) const {
   return v;
 }
 
-std::string Checkpointer::BestPath() const {
-  const std::string name = ReadPointer("best");
+std::string Checkpointer::PointerPath(const std::string& pointer) const {
+  const std::string name = ReadPointer(pointer);
   return name.empty() ? "" : (fs::path(dir_) / name).string();
 }
+
+std::string Checkpointer::PathForStep(int64_t step) const { return (fs::path(dir_) / CheckpointName(step)).string(); }
 
 absl::Status Checkpointer::ApplyRetention() {
   std::vector<std::string> all = List();

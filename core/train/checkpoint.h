@@ -75,8 +75,10 @@ class Checkpointer {
   absl::StatusOr<std::string> NewestValid(const std::function<void(const std::string&)>& warn) const;
 
   const std::string& dir() const { return dir_; }
-  // The checkpoint `best` points at ("" when none yet).
-  std::string BestPath() const;
+  // The checkpoint a pointer file ("best", "latest") names ("" when there is none yet).
+  std::string PointerPath(const std::string& pointer) const;
+  // Where the checkpoint of `step` is (or would be) written.
+  std::string PathForStep(int64_t step) const;
 
  private:
   absl::Status ApplyRetention();

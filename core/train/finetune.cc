@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
@@ -102,14 +101,12 @@ absl::StatusOr<std::string> CheckpointInRun(const std::string& run_dir, const st
   Checkpointer checkpoints(dir, CheckpointConfig{});
   std::string path;
   if (selector == "best" || selector == "latest") {
-    auto name = ReadFileToString((fs::path(dir) / selector).string());
-    if (name.ok()) {
-      std::string n = *name;
-      while (!n.empty() && (n.back() == '\n' || n.back() == ' ')) n.pop_back();
-      path = (fs::path(dir) / n).string();
-    }
+    path = checkpoints.PointerPath(selector);
+  } else if (!selector.empty() && selector.size() <= 15 && selector.find_first_not_of("0123456789") == std::string::npos) {
+    path = checkpoints.PathForStep(std::stoll(selector));
   } else {
-    path = (fs::path(dir) / absl::StrFormat("ckpt-%09d.pt", std::stoll(selector))).string();
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint '", selector, "': say best, latest or a step number"));
   }
   if (path.empty() || !fs::exists(path)) {
     std::vector<std::string> have;

@@ -388,7 +388,7 @@ absl::StatusOr<TrainResult> Run::Execute() {
         result.reason = StopReason::kEarlyStopped;
         result.message = absl::StrCat(es.metric, " did not improve by more than ", es.min_delta, " for ", es.patience,
                                       " validations; best checkpoint: step ", state_.best_step, " (",
-                                      cfg_.checkpoint.best_metric, " ", state_.best_metric, ") ", checkpointer_.BestPath());
+                                      cfg_.checkpoint.best_metric, " ", state_.best_metric, ") ", checkpointer_.PointerPath("best"));
         sink_->OnLog(absl::StrCat("early stopping at step ", state_.step, ": ", result.message));
         result.step = state_.step;
         result.last_checkpoint = last_checkpoint_;

@@ -89,7 +89,11 @@ class Speaker {
     }
     Audio mono = ToMono(std::move(*audio));
     auto wave = Resample(mono.samples, mono.sample_rate, cfg_.audio.sample_rate);
-    if (!wave.ok() || !EnsureDirectory(dir).ok()) return;
+    absl::Status st = wave.ok() ? EnsureDirectory(dir) : wave.status();
+    if (!st.ok()) {
+      sink_->OnLog(absl::StrCat("warning: no ground-truth audio for ", u.utt.id, ": ", st.message()));
+      return;
+    }
     Write(absl::StrCat(dir, "/", u.utt.id, ".wav"), absl::StrCat("ground_truth-", u.utt.id), u.utt.text, *wave);
   }
 

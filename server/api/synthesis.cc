@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -69,11 +70,12 @@ grpc::Status Synthesis::Run(const store::JobRecord& job, const ttsd::v1::Synthes
   static std::atomic<int> counter{0};
   const std::string base = absl::StrCat(job.job_dir, "/.synth-", ::getpid(), "-", counter.fetch_add(1));
   const std::string wav = base + ".wav", log = base + ".log";
-  std::vector<std::string> argv = {ttsd_binary_, "synthesize", "--checkpoint", *checkpoint, "--text", req.text(),
-                                   "--out", wav, "--threads", "1", "--seed", std::to_string(req.seed())};
-  if (!req.speaker().empty()) argv.insert(argv.end(), {"--speaker", req.speaker()});
-  if (req.noise_scale() > 0) argv.insert(argv.end(), {"--noise-scale", std::to_string(req.noise_scale())});
-  if (req.length_scale() > 0) argv.insert(argv.end(), {"--length-scale", std::to_string(req.length_scale())});
+  // --key=value: a text or speaker that starts with '-' is a value, never an option.
+  std::vector<std::string> argv = {ttsd_binary_, "synthesize", "--checkpoint=" + *checkpoint, "--text=" + req.text(),
+                                   "--out=" + wav, "--threads=1", "--seed=" + std::to_string(req.seed())};
+  if (!req.speaker().empty()) argv.push_back("--speaker=" + req.speaker());
+  if (req.noise_scale() > 0) argv.push_back("--noise-scale=" + std::to_string(req.noise_scale()));
+  if (req.length_scale() > 0) argv.push_back("--length-scale=" + std::to_string(req.length_scale()));
   auto child = daemon::WorkerProcess::Spawn(argv, log);
   if (!child.ok()) return ToGrpcStatus(child.status());
   {

@@ -242,6 +242,11 @@ TEST_F(DaemonTest, SynthFromBestThroughTheDaemonAndStandalone) {
   r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --checkpoint 7 hello -o " + out));
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.output, HasSubstr("no checkpoint '7'"));
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --checkpoint newest hello -o " + out));
+  EXPECT_EQ(r.code, 2) << r.output;  // bad input, and the daemon is still there
+  EXPECT_THAT(r.output, HasSubstr("say best, latest or a step number"));
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " -o " + out + " -- \"-starts with a dash\""));
+  EXPECT_EQ(r.code, 0) << r.output;
   r = testing::RunCommand(Ctl("synth --job 99 hello -o " + out));
   EXPECT_NE(r.code, 0);
   // No leftovers in the job folder.
