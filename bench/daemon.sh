@@ -24,7 +24,7 @@ sed -e "s|path: ../corpus/slt|path: $CORPUS|" -e "s|max_steps: .*|max_steps: $ST
     -e "/^checkpoint:/,/^[a-z]/ s|interval_steps: .*|interval_steps: 100000|" examples/quickstart.yaml > "$TMP/step.yaml"
 sed -e "s|preset: small|preset: tiny|" -e "s|max_steps: .*|max_steps: 400|" "$TMP/step.yaml" > "$TMP/latency.yaml"
 
-"$TTSD" serve --data-dir "$TMP/dd" > "$TMP/serve.log" 2>&1 &
+"$TTSD" serve --data-dir "$TMP/dd" --allowed-roots "$TMP,$PWD" > "$TMP/serve.log" 2>&1 &
 DAEMON=$!
 export TTSD_ADDR="unix://$TMP/dd/ttsd.sock"
 for _ in $(seq 1 100); do "$TTSCTL" ping --timeout 1 > /dev/null 2>&1 && break; sleep 0.2; done

@@ -46,6 +46,10 @@ Connection::Connection(const ConnectionOptions& o) : addr_(ResolveAddress(o.addr
   if (!tls_ca.empty()) {
     grpc::SslCredentialsOptions ssl;
     if (!ReadAll(tls_ca, &ssl.pem_root_certs)) setup_error_ = "cannot read the CA certificate " + tls_ca;
+    // A daemon started with --tls-client-ca accepts only clients that show a certificate its CA signed.
+    std::string cert = FromEnv(o.tls_cert, "TTSD_TLS_CERT"), key = FromEnv(o.tls_key, "TTSD_TLS_KEY");
+    if (!cert.empty() && !ReadAll(cert, &ssl.pem_cert_chain)) setup_error_ = "cannot read the client certificate " + cert;
+    if (!key.empty() && !ReadAll(key, &ssl.pem_private_key)) setup_error_ = "cannot read the client key " + key;
     creds = grpc::SslCredentials(ssl);
   }
   grpc::ChannelArguments args;

@@ -21,6 +21,8 @@ struct ConnectionOptions {
   std::string addr;        // --addr ("" = $TTSD_ADDR, else the default socket)
   std::string token_file;  // --token-file ("" = $TTSD_TOKEN_FILE)
   std::string tls_ca;      // --tls-ca ("" = $TTSD_TLS_CA); tcp:// with it uses TLS
+  std::string tls_cert;    // --tls-cert ("" = $TTSD_TLS_CERT): this client's certificate, for mTLS
+  std::string tls_key;     // --tls-key ("" = $TTSD_TLS_KEY): its private key
 };
 
 class Connection {

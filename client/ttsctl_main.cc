@@ -1,5 +1,5 @@
 // ttsctl: the command-line client of ttsd. Talks gRPC only; never links LibTorch.
-//   ttsctl [--addr ADDR] [--token-file F] [--tls-ca F] [--output text|json] COMMAND
+//   ttsctl [--addr ADDR] [--token-file F] [--tls-ca F [--tls-cert C --tls-key K]] [--output text|json] COMMAND
 //   submit CONFIG [--watch] | watch JOB | list | status JOB | stop JOB | resume JOB | cancel JOB
 //   logs JOB [-f] | checkpoints JOB | metrics JOB [--key K] | ping
 // Exit codes: 0 ok, 1 failed (or the job did not succeed), 2 bad input, 3 no daemon answering.
@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--addr", g.conn.addr, "Daemon address: unix:///path/ttsd.sock or tcp://host:port (env TTSD_ADDR)");
   app.add_option("--token-file", g.conn.token_file, "File holding the daemon's bearer token (env TTSD_TOKEN_FILE)");
   app.add_option("--tls-ca", g.conn.tls_ca, "CA certificate to verify a TLS daemon (env TTSD_TLS_CA)");
+  app.add_option("--tls-cert", g.conn.tls_cert, "Client certificate, for a daemon that requires one (env TTSD_TLS_CERT)");
+  app.add_option("--tls-key", g.conn.tls_key, "The client certificate's private key (env TTSD_TLS_KEY)");
   app.add_option("--output", g.output, "text or json (one object per line)")
       ->check(CLI::IsMember({"text", "json"}));
   double timeout_s = 3.0;

@@ -10,7 +10,8 @@ TTSCTL=$2
 STEPS=${3:-300}
 DATA="$PWD/runs/daemon"
 mkdir -p "$DATA"
-"$TTSD" serve --data-dir "$DATA" >>"$DATA/serve.log" 2>&1 &
+# Jobs may only read under --allowed-roots; the corpus and examples are in this repository.
+"$TTSD" serve --data-dir "$DATA" --allowed-roots "$DATA,$PWD" >>"$DATA/serve.log" 2>&1 &
 DAEMON=$!
 trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null || true' EXIT
 export TTSD_ADDR="unix://$DATA/ttsd.sock"

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/failpoint.h"
 
 namespace ttsd::core {
 namespace fs = std::filesystem;
@@ -25,7 +27,7 @@ absl::Status ErrnoError(const std::string& what, const std::string& path) {
   return absl::InternalError(msg);
 }
 
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -56,7 +58,12 @@ absl::Status WriteFileAtomic(const std::string& path, const std::string& content
   std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp);
-  absl::Status st = WriteAll(fd, contents, tmp);
+  // Written in two halves so that a test can kill the process between them (failpoint.h): the torn
+  // temp file it leaves must never be mistaken for the file.
+  const std::string_view all(contents);
+  absl::Status st = WriteAll(fd, all.substr(0, all.size() / 2), tmp);
+  Failpoint("write-partial", target.filename().string());
+  if (st.ok()) st = WriteAll(fd, all.substr(all.size() / 2), tmp);
   if (st.ok() && ::fsync(fd) != 0) st = ErrnoError("cannot fsync", tmp);
   if (::close(fd) != 0 && st.ok()) st = ErrnoError("cannot close", tmp);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoError("cannot rename to", path);

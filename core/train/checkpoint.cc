@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/common/failpoint.h"
 #include "core/common/file_util.h"
 #include "core/common/sha256.h"
 #include "core/common/status.h"
@@ -143,6 +144,7 @@ absl::StatusOr<CheckpointInfo> Checkpointer::Save(const torch::nn::Module& model
   info.bytes = static_cast<int64_t>(data.size());
   info.is_best = is_best;
   TTSD_RETURN_IF_ERROR(WriteFileAtomic(info.path, data));
+  Failpoint("checkpoint-before-sidecar", CheckpointName(info.step));  // a complete file, not yet trusted
   TTSD_RETURN_IF_ERROR(WriteFileAtomic(info.path + ".sha256",
                                        absl::StrCat(info.sha256, "  ", CheckpointName(info.step), "\n")));
   TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(dir_) / "latest").string(), CheckpointName(info.step) + "\n"));
@@ -201,6 +203,18 @@ absl::StatusOr<std::string> Checkpointer::NewestValid(const std::function<void(c
     warn(std::string(st.message()));
   }
   return absl::NotFoundError(absl::StrCat("no usable checkpoint in ", dir_));
+}
+
+int Checkpointer::RemovePartialWrites() const {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    // WriteFileAtomic's temp files: <name>.tmp.<pid>.<n>
+    if (entry.path().filename().string().find(".tmp.") == std::string::npos) continue;
+    std::error_code rm;
+    if (fs::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
 }
 
 absl::Status Checkpointer::Load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,

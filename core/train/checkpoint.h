@@ -74,6 +74,10 @@ class Checkpointer {
   // NOT_FOUND when there is none.
   absl::StatusOr<std::string> NewestValid(const std::function<void(const std::string&)>& warn) const;
 
+  // Deletes the temp files of saves that a killed process left half written; returns how many. Only
+  // while no other process trains into the folder (the run folder lock).
+  int RemovePartialWrites() const;
+
   const std::string& dir() const { return dir_; }
   // The checkpoint a pointer file ("best", "latest") names ("" when there is none yet).
   std::string PointerPath(const std::string& pointer) const;

@@ -142,6 +142,9 @@ absl::Status Run::SaveCheckpoint(bool is_best) {
 absl::Status Run::Resume() {
   std::string path = o_.resume;
   if (path == "auto") {
+    if (int n = checkpointer_.RemovePartialWrites(); n > 0) {
+      sink_->OnLog(absl::StrCat("removed ", n, " half-written checkpoint file(s) of an interrupted save"));
+    }
     auto newest = checkpointer_.NewestValid([&](const std::string& why) {
       sink_->OnLog(absl::StrCat("warning: skipping checkpoint: ", why));
     });

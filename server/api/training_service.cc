@@ -11,6 +11,7 @@
 #include "core/config/config_yaml.h"
 #include "nlohmann/json.hpp"
 #include "server/api/grpc_status.h"
+#include "server/api/finetune_base.h"
 #include "server/api/submission.h"
 #include "server/daemon/job_events.h"
 
@@ -118,11 +119,12 @@ absl::StatusOr<std::string> ArtifactPath(store::Store& store, const store::JobRe
 }  // namespace
 
 TrainingService::TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs, Authorizer auth,
-                                 absl::Duration heartbeat)
+                                 absl::Duration heartbeat, AllowedRoots roots)
     : bus_(bus),
       store_(bus->store()),
       jobs_(jobs),
       auth_(std::move(auth)),
+      roots_(std::move(roots)),
       watches_(heartbeat),
       synthesis_(jobs->ttsd_binary()) {}
 
@@ -169,6 +171,7 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
     return job->job_dir;
   });
   if (!parent.ok()) return Reply(ctx, ToGrpcStatus(parent.status()));
+  if (auto st = CheckConfigPaths(cfg, roots_); !st.ok()) return Reply(ctx, ToGrpcStatus(st));
   std::string resolved = core::EmitConfigYaml(cfg);
   resp->set_resolved_config_yaml(resolved);
   int64_t devices = req->devices() == 0 ? 1 : req->devices();

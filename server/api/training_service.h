@@ -3,6 +3,7 @@
 // write in flight (watch_reactor.h, the artifact reader below).
 #pragma once
 
+#include "server/api/allowed_roots.h"
 #include "server/api/auth.h"
 #include "server/api/synthesis.h"
 #include "server/api/watch_reactor.h"
@@ -14,7 +15,9 @@ namespace ttsd::server::api {
 class TrainingService final
     : public ttsd::v1::TrainingService::WithRawCallbackMethod_WatchJob<ttsd::v1::TrainingService::CallbackService> {
  public:
-  TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs, Authorizer auth, absl::Duration heartbeat);
+  // `roots`: where a submitted config may point (allowed_roots.h).
+  TrainingService(daemon::EventBus* bus, daemon::JobManager* jobs, Authorizer auth, absl::Duration heartbeat,
+                  AllowedRoots roots);
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx, const ttsd::v1::SubmitJobRequest* req,
                                       ttsd::v1::SubmitJobResponse* resp) override;
@@ -64,6 +67,7 @@ class TrainingService final
   store::Store& store_;
   daemon::JobManager* jobs_;
   Authorizer auth_;
+  const AllowedRoots roots_;
   WatchRegistry watches_;
   Synthesis synthesis_;
 };

@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -34,6 +35,8 @@ namespace {
 
 struct ServeOptions {
   std::string data_dir;
+  std::string jobs_dir;
+  std::vector<std::string> allowed_roots;  // default: the data dir, the jobs dir and $HOME
   std::string listen;
   std::string token_file;
   std::string tls_cert, tls_key, tls_client_ca;
@@ -136,8 +139,15 @@ int Serve(ServeOptions o) {
 
   store::StoreOptions so;
   so.db_path = o.data_dir + "/ttsd.db";
-  so.jobs_dir = o.data_dir + "/jobs";
+  so.jobs_dir = o.jobs_dir.empty() ? o.data_dir + "/jobs" : std::filesystem::absolute(o.jobs_dir).string();
   if (auto st = core::EnsureDirectory(so.jobs_dir); !st.ok()) return ReportError(st);
+  std::vector<std::string> roots = o.allowed_roots;
+  if (roots.empty()) {
+    roots = {o.data_dir, so.jobs_dir};
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') roots.push_back(home);
+  }
+  roots.push_back(so.jobs_dir);  // job:<id> fine-tune bases live there
+  spdlog::info("jobs may read and write under: {}", api::AllowedRoots(roots).Describe());
   auto store = store::Store::Open(so);
   if (!store.ok()) return ReportError(store.status());
   daemon::EventBus bus(store->get());
@@ -148,8 +158,10 @@ int Serve(ServeOptions o) {
   mo.worker_threads = o.worker_threads;
   mo.worker_nice = o.worker_nice;
   mo.cancel_grace = absl::Seconds(o.cancel_grace_s);
+  mo.allowed_roots = roots;
   daemon::JobManager jobs(&bus, mo);
-  api::TrainingService service(&bus, &jobs, api::Authorizer(token), absl::Seconds(o.heartbeat_s));
+  api::TrainingService service(&bus, &jobs, api::Authorizer(token), absl::Seconds(o.heartbeat_s),
+                               api::AllowedRoots(roots));
 
   std::string socket_path;
   if (o.listen.rfind("unix://", 0) == 0) {
@@ -206,6 +218,12 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ServeOptions>();
   auto* serve = app.add_subcommand("serve", "Run the training daemon (gRPC control API, job queue, workers)");
   serve->add_option("--data-dir", o->data_dir, "Database, job folders and socket (default $XDG_DATA_HOME/ttsd)");
+  serve->add_option("--jobs-dir", o->jobs_dir,
+                    "Job folders (checkpoints, samples, logs), e.g. on a larger volume (default <data-dir>/jobs)");
+  serve->add_option("--allowed-roots", o->allowed_roots,
+                    "Folders a job's config may read from and write to, comma separated (default: the data dir, "
+                    "the jobs dir and $HOME)")
+      ->delimiter(',');
   serve->add_option("--listen", o->listen, "unix:///PATH (default <data-dir>/ttsd.sock) or tcp://HOST:PORT");
   serve->add_option("--token-file", o->token_file, "Bearer token clients must send (required for tcp://)");
   serve->add_option("--tls-cert", o->tls_cert, "TLS certificate (PEM) for tcp://");

@@ -15,10 +15,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/train/console_sink.h"
+#include "absl/strings/match.h"
 #include "core/common/file_util.h"
+#include "core/train/console_sink.h"
 #include "core/train/precision.h"
 #include "core/train/trainer.h"
+#include "server/api/allowed_roots.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
 #include "server/worker/worker_sink.h"
@@ -46,6 +48,7 @@ struct TrainOptions {
   int threads = 0;
   int64_t max_steps = -1;
   int events_fd = -1;  // `ttsd worker`: where WorkerEvents go (the daemon's pipe)
+  std::vector<std::string> allowed_roots;  // `ttsd worker`: the daemon's --allowed-roots
 };
 
 // `ttsd worker`: events to the daemon's pipe as well as the job folder's files, and the start / finish
@@ -135,6 +138,11 @@ int RunTrain(const TrainOptions& opt) {
     return ReportError(st);
   }
   sink->OnLog(absl::StrCat("ttsd train ", opt.config, " -> ", out, " (", threads, " threads)"));
+  if (auto st = api::CheckConfigPaths(cfg, api::AllowedRoots(opt.allowed_roots)); !st.ok()) {
+    sink->OnLog(absl::StrCat("error: ", st.message()));
+    if (to_daemon) SendFinished(*to_daemon, ttsd::v1::WorkerFinished::OUTCOME_ERROR, 0, std::string(st.message()), "");
+    return ReportError(st);
+  }
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -154,7 +162,13 @@ int RunTrain(const TrainOptions& opt) {
   using Finished = ttsd::v1::WorkerFinished;
   if (!result.ok()) {
     sink->OnLog(absl::StrCat("error: ", result.status().message()));
-    if (to_daemon) SendFinished(*to_daemon, Finished::OUTCOME_ERROR, 0, std::string(result.status().message()), "");
+    // A full disk is worth a resume once space is freed; any other error would fail the same way again.
+    const bool disk_full = absl::IsResourceExhausted(result.status()) &&
+                           absl::StrContains(result.status().message(), std::strerror(ENOSPC));
+    if (to_daemon) {
+      SendFinished(*to_daemon, disk_full ? Finished::OUTCOME_DISK_FULL : Finished::OUTCOME_ERROR, 0,
+                   std::string(result.status().message()), "");
+    }
     return ReportError(result.status());
   }
   if (to_daemon) {
@@ -191,6 +205,7 @@ void RegisterTrainCommands(CLI::App& app, int* exit_code) {
   worker->add_option("--device", wopt->device, "cpu or cuda:N");
   worker->add_option("--threads", wopt->threads, "LibTorch threads");
   worker->add_option("--max-steps", wopt->max_steps, "Override training.max_steps")->check(CLI::NonNegativeNumber);
+  worker->add_option("--allowed-root", wopt->allowed_roots, "A folder the config may point into (repeated)");
   worker->add_option("--events-fd", wopt->events_fd, "File descriptor for length-delimited WorkerEvents")
       ->required()->check(CLI::NonNegativeNumber);
   worker->callback([wopt, exit_code] { *exit_code = RunTrain(*wopt); });

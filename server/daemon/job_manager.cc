@@ -159,6 +159,10 @@ void JobManager::Launch(const JobRecord& job, std::vector<std::string> devices) 
                                    "--resume", "auto",
                                    "--device", devices[0],
                                    "--events-fd", std::to_string(kWorkerEventsFd)};
+  for (const auto& root : options_.allowed_roots) {
+    argv.push_back("--allowed-root");
+    argv.push_back(root);
+  }
   if (options_.worker_threads > 0) {
     argv.push_back("--threads");
     argv.push_back(std::to_string(options_.worker_threads));
@@ -360,6 +364,12 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
   }
   if (outcome == ttsd::v1::WorkerFinished::OUTCOME_NON_FINITE_LOSS) {
     Settle(id, JobState::kFailed, "NON_FINITE_LOSS", LogTail(*job));
+    return;
+  }
+  if (outcome == ttsd::v1::WorkerFinished::OUTCOME_DISK_FULL) {
+    Settle(id, JobState::kFailed, "DISK_FULL",
+           absl::StrCat(message, "; the previous checkpoint is intact: free space in ", job->job_dir,
+                        ", then `ttsctl resume ", id, "`"));
     return;
   }
   if (outcome == ttsd::v1::WorkerFinished::OUTCOME_ERROR) {

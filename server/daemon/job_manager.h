@@ -37,6 +37,7 @@ struct ManagerOptions {
   int worker_nice = 5;
   absl::Duration cancel_grace = absl::Seconds(30);  // after SIGTERM, before SIGKILL of the group
   absl::Duration shutdown_grace = absl::Seconds(120);
+  std::vector<std::string> allowed_roots;   // passed on: the worker checks the config's paths again
 };
 
 struct JobProgress {

@@ -668,6 +668,50 @@ TEST(DaemonSecurityTest, TlsWithATokenServesAClientThatTrustsTheCertificate) {
   EXPECT_NE(r.code, 0);
 }
 
+// mTLS (--tls-client-ca): a client certificate signed by that CA gets in; no certificate, or one signed
+// by another CA, fails the handshake. Every certificate is made here with openssl.
+TEST(DaemonSecurityTest, MutualTlsAcceptsOnlyClientsWithACertificateFromTheClientCa) {
+  testing::TempDir tmp;
+  auto sh = [&](const std::string& cmd) {
+    testing::CommandResult r = testing::RunCommand("cd " + tmp.path() + " && " + cmd);
+    EXPECT_EQ(r.code, 0) << cmd << "\n" << r.output;
+  };
+  const std::string key = "openssl req -newkey rsa:2048 -nodes -subj ";
+  sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem");
+  sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue-ca -keyout rogue.key -out rogue.pem");
+  sh(key + "/CN=localhost -keyout server.key -out server.csr");
+  sh("printf 'subjectAltName=DNS:localhost' > san.ext && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+     "-CAcreateserial -days 2 -extfile san.ext -out server.pem");
+  sh(key + "/CN=alice -keyout alice.key -out alice.csr");
+  sh("openssl x509 -req -in alice.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out alice.pem");
+  sh(key + "/CN=mallory -keyout mallory.key -out mallory.csr");
+  sh("openssl x509 -req -in mallory.csr -CA rogue.pem -CAkey rogue.key -CAcreateserial -days 2 -out mallory.pem");
+  testing::WriteTextFile(tmp.Join("token"), "mtls-token\n");
+  int port = testing::FreeTcpPort();
+  ASSERT_GT(port, 0);
+  const std::string addr = "tcp://localhost:" + std::to_string(port);
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"),
+                        {"--listen", addr, "--token-file", tmp.Join("token"), "--tls-cert", tmp.Join("server.pem"),
+                         "--tls-key", tmp.Join("server.key"), "--tls-client-ca", tmp.Join("ca.pem")});
+  ASSERT_TRUE(d.Start(/*wait=*/false));
+  const std::string ctl = std::string(TTSCTL_BINARY) + " --addr " + addr + " --token-file " + tmp.Join("token") +
+                          " --tls-ca " + tmp.Join("ca.pem");
+  const std::string alice = " --tls-cert " + tmp.Join("alice.pem") + " --tls-key " + tmp.Join("alice.key");
+  testing::CommandResult r;
+  for (int i = 0; i < 50; ++i) {
+    r = testing::RunCommand(ctl + alice + " list");
+    if (r.code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(r.code, 0) << r.output << d.log();
+  EXPECT_THAT(r.output, HasSubstr("no jobs"));
+  r = testing::RunCommand(ctl + " list");  // no client certificate
+  EXPECT_NE(r.code, 0) << r.output;
+  r = testing::RunCommand(ctl + " --tls-cert " + tmp.Join("mallory.pem") + " --tls-key " + tmp.Join("mallory.key") + " list");
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("no jobs")));
+}
+
 // A graceful shutdown says so first: a health Watch stream sees SERVING, then NOT_SERVING, then its end.
 TEST(DaemonShutdownTest, HealthTurnsNotServingBeforeTheDaemonGoesAway) {
   testing::TempDir tmp;
@@ -685,6 +729,28 @@ TEST(DaemonShutdownTest, HealthTurnsNotServingBeforeTheDaemonGoesAway) {
   while (stream->Read(&resp)) seen.push_back(resp.status());
   stopper.join();
   EXPECT_EQ(seen, std::vector<int>{grpc::health::v1::HealthCheckResponse::NOT_SERVING});
+}
+
+// --allowed-roots: a config whose dataset lies elsewhere (here reached through a symlink inside the
+// root) is refused at submit with PERMISSION_DENIED, and nothing is queued.
+TEST(DaemonSecurityTest, AConfigReachingOutsideTheAllowedRootsIsRefused) {
+  testing::TempDir tmp;
+  testing::MakeSmallCorpus(tmp.Join("outside/data"), 4);
+  std::filesystem::create_directories(tmp.Join("inside"));
+  std::filesystem::create_directory_symlink(tmp.Join("outside/data"), tmp.Join("inside/data"));
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"), {"--allowed-roots", tmp.Join("inside") + "," + tmp.Join("dd")});
+  ASSERT_TRUE(d.Start()) << d.log();
+  const std::string config = testing::WriteConfig(tmp.Join("inside"), "data:\n  path: data\nmodel:\n  preset: tiny\n");
+  Job job;
+  grpc::Status st = d.Submit(config, &job);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(st.error_message(), HasSubstr("data.path: " + tmp.Join("inside/data") + " (resolves to " +
+                                            tmp.Join("outside/data") + ") is outside the daemon's allowed roots"));
+  grpc::ClientContext ctx;
+  ttsd::v1::ListJobsRequest req;
+  ttsd::v1::ListJobsResponse resp;
+  ASSERT_TRUE(d.stub().ListJobs(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.jobs_size(), 0);
 }
 
 TEST(DaemonSecurityTest, SocketIsOwnerOnlyAndOneDaemonPerDataDir) {

@@ -179,6 +179,55 @@ TEST_F(TtsdCliTest, TrainStopsOnSigtermAndResumesBitIdentically) {
   EXPECT_EQ(a, b);
 }
 
+// A process killed halfway through writing a checkpoint, or after the file but before its sha256
+// sidecar (failpoints: kill -9 at exactly that instant), leaves nothing a resume would load. `--resume
+// auto` takes the newest complete checkpoint and says what it skipped; a corrupt newest checkpoint
+// (flipped bytes) is caught by its sha256 the same way.
+TEST_F(TtsdCliTest, AKillMidCheckpointWriteOrACorruptCheckpointResumesFromTheNewestCompleteOne) {
+  namespace fs = std::filesystem;
+  testing::MakeSmallCorpus(tmp_.Join("train-data"), 12);
+  std::string cfg = testing::WriteConfig(
+      tmp_.path(), "data:\n  path: train-data\n  cache_dir: cache\n  validation:\n    count: 2\nbatch:\n  size: 1\n"
+                   "model:\n  preset: tiny\ntraining:\n  max_steps: 40\n  log_interval: 1\n"
+                   "validation:\n  interval_steps: 1000\ncheckpoint:\n  interval_steps: 10\n  keep_last: 10\n");
+  const std::string run = tmp_.Join("run"), ckpts = run + "/checkpoints/";
+  const std::string train = std::string(TTSD_BINARY) + " train --threads 1 --config " + cfg + " --output-dir " + run;
+  auto ckpt = [&](int step) { return ckpts + "ckpt-0000000" + std::to_string(step) + ".pt"; };
+
+  Result r = testing::RunCommand("TTSD_FAILPOINT=write-partial:ckpt-000000020.pt " + train);
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(ckpt(10) + ".sha256"));
+  EXPECT_FALSE(fs::exists(ckpt(20))) << "the killed save left a file under the checkpoint's name";
+  int partial = 0;
+  for (const auto& e : fs::directory_iterator(ckpts)) partial += e.path().filename().string().find(".tmp.") != std::string::npos;
+  EXPECT_EQ(partial, 1);
+
+  r = testing::RunCommand("TTSD_FAILPOINT=checkpoint-before-sidecar:ckpt-000000030.pt " + train + " --resume auto");
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("removed 1 half-written checkpoint file(s)"));
+  EXPECT_THAT(r.output, HasSubstr("ckpt-000000010.pt at step 10"));
+  EXPECT_TRUE(fs::exists(ckpt(30)));
+  EXPECT_FALSE(fs::exists(ckpt(30) + ".sha256"));
+
+  r = testing::RunCommand(train + " --resume auto");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("ckpt-000000030.pt: no .sha256 beside it"));
+  EXPECT_THAT(r.output, HasSubstr("ckpt-000000020.pt at step 20"));
+  ASSERT_TRUE(fs::exists(ckpt(40) + ".sha256"));
+
+  // Flip bytes in the middle of the newest checkpoint: its sha256 no longer matches.
+  {
+    std::fstream f(ckpt(40), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(ckpt(40)) / 2));
+    f.write("\xde\xad\xbe\xef", 4);
+  }
+  r = testing::RunCommand(train + " --resume auto --max-steps 45");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("ckpt-000000040.pt: sha256 mismatch"));
+  EXPECT_THAT(r.output, HasSubstr("ckpt-000000030.pt at step 30"));
+  EXPECT_THAT(r.output, HasSubstr("finished at step 45"));
+}
+
 TEST_F(TtsdCliTest, TrainConfigErrorsComeFirstWithExitTwo) {
   std::string cfg = testing::WriteConfig(tmp_.path(), "data:\n  path: data\nmodel:\n  preset: huge\ntraining:\n  max_stpes: 3\n");
   Result r = RunTtsd("train --config " + cfg + " --output-dir " + tmp_.Join("out"));

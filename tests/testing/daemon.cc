@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,10 @@ TestDaemon::~TestDaemon() {
 
 bool TestDaemon::Start(bool wait) {
   std::vector<std::string> args = {binary_, "serve", "--data-dir", data_dir_, "--heartbeat", "1", "--cancel-grace", "5"};
+  // A test's data lives beside its data dir, in the test's temp folder, not under $HOME.
+  if (std::find(extra_.begin(), extra_.end(), "--allowed-roots") == extra_.end()) {
+    args.insert(args.end(), {"--allowed-roots", std::filesystem::path(data_dir_).parent_path().string()});
+  }
   args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
