@@ -7,7 +7,7 @@ DEMO_STEPS ?= 300
 TTSD := $(BUILD_DIR)/server/ttsd
 TTSCTL := $(BUILD_DIR)/client/ttsctl
 
-.PHONY: all deps configure build test demo corpus bench clean
+.PHONY: all deps configure build test test-sanitize fuzz demo corpus bench clean
 
 all: build
 
@@ -22,6 +22,21 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The same suite built with AddressSanitizer + UndefinedBehaviorSanitizer (a separate build folder).
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTSD_SANITIZE=ON
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (clang, ASan + UBSan): replay fuzz/regressions, then FUZZ_SECONDS per target.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTSD_FUZZ=ON -DTTSD_BUILD_TESTS=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	bash fuzz/run.sh $(FUZZ_DIR)/fuzz $(FUZZ_SECONDS) $(FUZZ_DIR)/artifacts
 
 # The generated demo corpora: one flite voice (LJSpeech layout) and four voices (multi-speaker).
 $(CORPUS)/slt/metadata.csv:
@@ -51,4 +66,4 @@ bench: build corpus
 	bash bench/features.sh examples/quickstart.yaml
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

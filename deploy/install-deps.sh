@@ -13,8 +13,8 @@ PACKAGES=(
   # libraries
   libabsl-dev libspdlog-dev libsqlite3-dev libyaml-cpp-dev libsndfile1-dev libsoxr-dev
   libespeak-ng-dev libicu-dev libcli11-dev nlohmann-json3-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; clang and its runtimes for the libFuzzer targets (make fuzz)
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # speech tools: corpus generation, recognition, audio conversion
   espeak-ng flite sox pocketsphinx pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev
   # Python side: torchaudio golden values and the reference benchmark, example gRPC client

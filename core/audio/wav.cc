@@ -14,6 +14,11 @@
 namespace ttsd::core {
 namespace {
 
+// Beyond these a header is corrupt (or the file is not speech data).
+constexpr int kMaxSampleRate = 768000;
+constexpr int kMaxChannels = 64;
+constexpr int64_t kMaxAudioSeconds = 3600;
+
 // RAII for SNDFILE*.
 struct SndFile {
   SNDFILE* f = nullptr;
@@ -30,7 +35,8 @@ absl::Status Open(const std::string& path, SndFile* sf) {
   if (sf->f == nullptr) {
     return absl::DataLossError(absl::StrCat(path, ": not a readable audio file (", sf_strerror(nullptr), ")"));
   }
-  if (sf->info.samplerate <= 0 || sf->info.channels <= 0) {
+  if (sf->info.samplerate <= 0 || sf->info.samplerate > kMaxSampleRate || sf->info.channels <= 0 ||
+      sf->info.channels > kMaxChannels) {
     return absl::DataLossError(absl::StrCat(path, ": corrupt header (sample rate ", sf->info.samplerate,
                                             ", channels ", sf->info.channels, ")"));
   }
@@ -82,11 +88,24 @@ absl::StatusOr<Audio> ReadAudio(const std::string& path) {
   SndFile sf;
   if (auto st = Open(path, &sf); !st.ok()) return st;
   if (auto st = CheckWavNotTruncated(path); !st.ok()) return st;
+  if (sf.info.frames > kMaxAudioSeconds * sf.info.samplerate) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": the header declares ", sf.info.frames / sf.info.samplerate,
+                                                   " s of audio; files over ", kMaxAudioSeconds,
+                                                   " s are not read (split it into utterances)"));
+  }
   Audio audio;
   audio.sample_rate = sf.info.samplerate;
   audio.channels = sf.info.channels;
-  audio.samples.resize(static_cast<size_t>(sf.info.frames) * sf.info.channels);
-  sf_count_t got = sf_readf_float(sf.f, audio.samples.data(), sf.info.frames);
+  // In chunks, so what is allocated is what the file really holds, not what a corrupt header claims.
+  constexpr sf_count_t kChunkFrames = 1 << 16;
+  std::vector<float> chunk(static_cast<size_t>(kChunkFrames) * sf.info.channels);
+  sf_count_t got = 0;
+  while (true) {
+    const sf_count_t n = sf_readf_float(sf.f, chunk.data(), kChunkFrames);
+    if (n <= 0) break;
+    audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.begin() + n * sf.info.channels);
+    got += n;
+  }
   if (got != sf.info.frames) {
     // The header promised more than the file holds: a truncated download or copy.
     return absl::DataLossError(absl::StrCat(path, ": truncated (header says ", sf.info.frames,

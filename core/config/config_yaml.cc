@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <vector>
 #include <type_traits>
@@ -138,11 +139,47 @@ void ResolvePaths(const std::string& base, TrainConfig* c) {
   if (!pretrained.empty() && pretrained.rfind("job:", 0) != 0) pretrained = ResolvePath(base, pretrained);
 }
 
+// yaml-cpp parses nesting by recursion: a hostile file nested thousands deep would exhaust the stack
+// (or, at best, fail as "bad file"). Flow brackets and block indentation are checked first; quotes are
+// not tracked, so 32 brackets in a row inside a string are refused too, which no config needs.
+constexpr int kMaxYamlDepth = 32;
+std::optional<SourceMark> TooDeep(const std::string& yaml) {
+  int depth = 0, line = 1, column = 0, indent = 0;
+  bool at_line_start = true;
+  for (char c : yaml) {
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      indent = 0;
+      at_line_start = true;
+      continue;
+    }
+    if (at_line_start && c == ' ') {
+      // Two spaces a level is usual; allow four.
+      if (++indent > 4 * kMaxYamlDepth) return SourceMark{line, column};
+      continue;
+    }
+    at_line_start = false;
+    if (c == '[' || c == '{') {
+      if (++depth > kMaxYamlDepth) return SourceMark{line, column};
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<ParsedConfig> ParseConfigYaml(const std::string& yaml, const std::string& source) {
   ParsedConfig parsed;
   ConfigErrors errors(source, &parsed.marks);
+  if (auto where = TooDeep(yaml)) {
+    errors.AddAt("", *where, absl::StrCat("nested more than ", kMaxYamlDepth,
+                                          " levels deep; a config is a few levels (is this the right file?)"));
+    return errors.ToStatus();
+  }
   YAML::Node root;
   try {
     root = YAML::Load(yaml);

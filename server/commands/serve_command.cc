@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
+#include "server/api/submission.h"
 #include "server/api/training_service.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
@@ -176,6 +177,9 @@ int Serve(ServeOptions o) {
   builder.AddListeningPort(target, *creds, &bound_port);
   builder.RegisterService(&service);
   builder.SetMaxSendMessageSize(64 << 20);
+  // Every request is small (a config is at most api::kMaxConfigBytes); a bigger one is refused by gRPC
+  // with RESOURCE_EXHAUSTED before any of it is parsed.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(2 * api::kMaxConfigBytes));
   mode_t old_umask = ::umask(0077);  // the socket is created 0600: only this user can talk to the daemon
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ::umask(old_umask);

@@ -1,12 +1,44 @@
 #include "server/worker/worker_sink.h"
 
 #include "absl/time/clock.h"
+#include "core/text/utf8.h"
 #include "server/worker/event_pipe.h"
 
 namespace ttsd::server::worker {
+namespace {
 
-void WorkerSink::Send(const ttsd::v1::WorkerEvent& event) {
+// Protobuf refuses to parse a string field that is not UTF-8, so one Latin-1 byte in a log line or an
+// error message would make the daemon drop the event (a lost WorkerFinished reads as a crash). Every
+// string field is repaired before it leaves.
+void RepairUtf8(google::protobuf::Message* m) {
+  const auto* reflection = m->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(*m, &fields);
+  for (const auto* f : fields) {
+    using FD = google::protobuf::FieldDescriptor;
+    if (f->type() == FD::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(*m, f); ++i) {
+          reflection->SetRepeatedString(m, f, i, core::ToValidUtf8(reflection->GetRepeatedString(*m, f, i)));
+        }
+      } else {
+        reflection->SetString(m, f, core::ToValidUtf8(reflection->GetString(*m, f)));
+      }
+    } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE && !f->is_map()) {  // map keys are metric names
+      if (f->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(*m, f); ++i) RepairUtf8(reflection->MutableRepeatedMessage(m, f, i));
+      } else {
+        RepairUtf8(reflection->MutableMessage(m, f));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void WorkerSink::Send(ttsd::v1::WorkerEvent& event) {
   if (!pipe_open_) return;
+  RepairUtf8(&event);
   if (!WriteDelimited(fd_, event).ok()) pipe_open_ = false;
 }
 

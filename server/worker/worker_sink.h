@@ -21,7 +21,8 @@ class WorkerSink : public core::train::EventSink {
   void OnLog(const std::string& line) override;
   void OnResumed(int64_t step) override;
   void OnSample(const core::train::SampleEvent& e) override;
-  void Send(const ttsd::v1::WorkerEvent& event);  // also for started/finished, which the trainer does not emit
+  // Also for started/finished, which the trainer does not emit. Repairs non-UTF-8 strings in place.
+  void Send(ttsd::v1::WorkerEvent& event);
 
  private:
   int fd_;

@@ -2,11 +2,13 @@
 // training the `tiny` Glow-TTS on real WAVs, driven over gRPC and through the real `ttsctl`.
 #include <gmock/gmock.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -597,6 +599,44 @@ TEST(DaemonSecurityTest, TcpWithoutATokenIsRefusedAndTheTokenIsChecked) {
   EXPECT_THAT(r.output, HasSubstr("no jobs"));
 }
 
+// The authorisation matrix over TCP: every method of the service (taken from its descriptor, so a
+// method added later is covered too) with no token, a wrong token and the right one. The first two are
+// UNAUTHENTICATED before the handler does anything; the right one gets past the check.
+TEST(DaemonSecurityTest, EveryMethodRefusesAMissingOrWrongTokenAndAcceptsTheRightOne) {
+  testing::TempDir tmp;
+  testing::WriteTextFile(tmp.Join("token"), "matrix-token\n");
+  int port = testing::FreeTcpPort();
+  ASSERT_GT(port, 0);
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"), {"--listen", "tcp://" + target, "--token-file", tmp.Join("token")});
+  ASSERT_TRUE(d.Start()) << d.log();
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("ttsd.v1.TrainingService");
+  ASSERT_NE(service, nullptr);
+  ASSERT_GE(service->method_count(), 13);
+  grpc::GenericStub generic(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto call = [&](const std::string& method, const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    grpc::Slice empty("", 0);
+    grpc::ByteBuffer request(&empty, 1), response;  // an empty message: every field at its default
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status st) { done.set_value(std::move(st)); });
+    return done.get_future().get();
+  };
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string method = "/ttsd.v1.TrainingService/" + service->method(i)->name();
+    EXPECT_EQ(call(method, "").error_code(), grpc::StatusCode::UNAUTHENTICATED) << method << " without a token";
+    grpc::Status wrong = call(method, "matrix-tokeN");
+    EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method << " with a wrong token";
+    EXPECT_THAT(wrong.error_message(), HasSubstr("wrong token")) << method;
+    grpc::Status right = call(method, "matrix-token");
+    EXPECT_NE(right.error_code(), grpc::StatusCode::UNAUTHENTICATED) << method << ": " << right.error_message();
+  }
+}
+
 // SIGHUP re-reads the token file: the old token stops working, on new calls and on a watch stream that
 // was opened with it; the new one works.
 TEST(DaemonSecurityTest, SighupRotatesTheTokenAndClosesStreamsOpenedWithTheOldOne) {
@@ -750,6 +790,35 @@ TEST(DaemonSecurityTest, AConfigReachingOutsideTheAllowedRootsIsRefused) {
   ttsd::v1::ListJobsRequest req;
   ttsd::v1::ListJobsResponse resp;
   ASSERT_TRUE(d.stub().ListJobs(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.jobs_size(), 0);
+}
+
+// Hostile sizes and shapes are refused before any work: a config over 1 MiB, a request over 2 MiB (by
+// gRPC, before parsing), and YAML nested deeper than a config could need.
+TEST(DaemonSecurityTest, HugeRequestsAndDeeplyNestedYamlAreRefused) {
+  testing::TempDir tmp;
+  testing::TestDaemon d(TTSD_BINARY, tmp.Join("dd"));
+  ASSERT_TRUE(d.Start()) << d.log();
+  auto submit = [&](const std::string& yaml) {
+    grpc::ClientContext ctx;
+    ttsd::v1::SubmitJobRequest req;
+    req.set_config_yaml(yaml);
+    req.set_config_dir(tmp.path());
+    ttsd::v1::SubmitJobResponse resp;
+    return d.stub().SubmitJob(&ctx, req, &resp);
+  };
+  grpc::Status st = submit("# " + std::string(1500000, 'x') + "\n");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("the limit is 1048576"));
+  st = submit("# " + std::string(3000000, 'x') + "\n");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  st = submit("data: " + std::string(100000, '[') + std::string(100000, ']') + "\n");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("1:39: nested more than 32 levels deep"));
+  grpc::ClientContext ctx;
+  ttsd::v1::ListJobsRequest req;
+  ttsd::v1::ListJobsResponse resp;
+  ASSERT_TRUE(d.stub().ListJobs(&ctx, req, &resp).ok()) << "the daemon stopped answering";
   EXPECT_EQ(resp.jobs_size(), 0);
 }
 

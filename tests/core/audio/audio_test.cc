@@ -65,6 +65,14 @@ TEST(WavTest, GarbageIsDataLossWithPath) {
   EXPECT_THAT(std::string(a.status().message()), HasSubstr("junk.wav"));
 }
 
+// Found by fuzz/wav_fuzzer: a 4 KB FLAC whose header claims hours of audio made the reader allocate what
+// the header said (157 GB). Now it reads what the file holds and reports the lie.
+TEST(WavTest, AHeaderClaimingHugeLengthIsAnErrorNotAnAllocation) {
+  auto a = ReadAudio(std::string(TTSD_SOURCE_DIR) + "/fuzz/regressions/wav/flac-header-claims-huge-length.flac");
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(std::string(a.status().message()), ::testing::AnyOf(HasSubstr("truncated"), HasSubstr("not read")));
+}
+
 TEST(WavTest, ToMonoAverages) {
   Audio a{8000, 2, {1.0f, 0.0f, 0.5f, 0.5f}};
   Audio m = ToMono(a);

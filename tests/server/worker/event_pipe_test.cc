@@ -85,6 +85,21 @@ TEST(WorkerSinkTest, EveryTrainerEventArrivesInOrderAsAWorkerEvent) {
   worker.join();
 }
 
+// Found by fuzz/worker_pipe_fuzzer: protobuf will not parse a string field that is not UTF-8, so a
+// Latin-1 byte in a log line (a file name, a transcript) made the daemon drop the whole event.
+TEST(WorkerSinkTest, ALineThatIsNotUtf8ArrivesRepaired) {
+  Pipe p;
+  {
+    WorkerSink sink(p.fds[1], nullptr);
+    sink.OnLog("caf\xe9 ok \xc3\xa9");  // Latin-1 e-acute, then a real UTF-8 one
+  }
+  p.CloseWrite();
+  DelimitedReader reader(p.fds[0]);
+  auto next = reader.Next();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(Parse(*next).log().text(), "caf\xef\xbf\xbd ok \xc3\xa9");
+}
+
 TEST(DelimitedReaderTest, ATornMessageIsDataLossNotAnEvent) {
   Pipe p;
   ttsd::v1::WorkerEvent ev;
