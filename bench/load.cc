@@ -5,6 +5,8 @@
 // submitted (one step each, lowest priority) are cancelled at the end.
 //   load_bench --addr ADDR --config F --daemon-pid P [--watchers 100] [--calls 1000] [--rate 50]
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -31,6 +34,25 @@ double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
+}
+
+// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat.
+double ProcCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; fields >> f && i <= 15; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double SelfCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 // kB of a /proc/<pid>/status line such as VmHWM or VmRSS.
@@ -114,6 +136,7 @@ int main(int argc, char** argv) {
   }
   const uint64_t job = resp.job().id();
   const long rss_before_kb = ProcStatusKb(daemon_pid, "VmRSS");
+  const double daemon_cpu0 = ProcCpuSeconds(daemon_pid), self_cpu0 = SelfCpuSeconds();
 
   std::mutex mu;
   std::condition_variable cv;
@@ -179,6 +202,7 @@ int main(int argc, char** argv) {
     cv.wait(lock, [&] { return open == 0; });
   }
   const long hwm_kb = ProcStatusKb(daemon_pid, "VmHWM");
+  const double daemon_cpu = ProcCpuSeconds(daemon_pid) - daemon_cpu0, client_cpu = SelfCpuSeconds() - self_cpu0;
 
   // The job's whole stored history, then each watcher against it.
   std::vector<uint64_t> stored;
@@ -211,9 +235,10 @@ int main(int argc, char** argv) {
   }
   std::printf("{\"job\": %llu, \"watchers\": %d, \"events\": %zu, \"watchers_with_a_gap_or_extra\": %d, "
               "\"events_missed\": %zu, \"failed_streams\": %d, \"calls\": %d, \"call_errors\": %d, \"calls_s\": %.2f, "
-              "\"call_p50_ms\": %.2f, \"call_p99_ms\": %.2f, \"daemon_rss_before_mb\": %.1f, \"daemon_peak_rss_mb\": %.1f}\n",
+              "\"call_p50_ms\": %.2f, \"call_p99_ms\": %.2f, \"daemon_rss_before_mb\": %.1f, \"daemon_peak_rss_mb\": %.1f, "
+              "\"daemon_cpu_s\": %.2f, \"load_client_cpu_s\": %.2f}\n",
               static_cast<unsigned long long>(job), watchers, stored.size(), watchers_missing, missed, failed_streams,
               calls, errors.load(), calls_s, Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99),
-              rss_before_kb / 1024.0, hwm_kb / 1024.0);
+              rss_before_kb / 1024.0, hwm_kb / 1024.0, daemon_cpu, client_cpu);
   return watchers_missing == 0 && failed_streams == 0 && errors == 0 ? 0 : 1;
 }

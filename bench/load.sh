@@ -20,7 +20,9 @@ alone() {
   ln -s "$TMP/dd/jobs/$job" "$TMP/alone-$1"
 }
 loaded() {
-  "$BUILD/bench/load_bench" --addr "$TTSD_ADDR" --config "$TMP/job.yaml" --daemon-pid "$DAEMON" \
+  # The load generator runs at the lowest priority: on a 2-core machine its own hundred streams would
+  # otherwise take CPU from training that the daemon never used (it reports its CPU and the daemon's).
+  nice -n 19 "$BUILD/bench/load_bench" --addr "$TTSD_ADDR" --config "$TMP/job.yaml" --daemon-pid "$DAEMON" \
     --watchers "$WATCHERS" --calls "$CALLS" --rate "$RATE" | tee "$TMP/load-$1.json"
   ln -s "$TMP/dd/jobs/$(/usr/bin/python3 -c "import json; print(json.load(open('$TMP/load-$1.json'))['job'])")" "$TMP/loaded-$1"
   # The 1-step jobs the calls submitted were cancelled; let the queue drain before the next round.
