@@ -58,7 +58,10 @@ absl::Status CheckConfigPaths(const core::TrainConfig& config, const AllowedRoot
   check("data.cache_dir", config.data.cache_dir);
   check("data.validation.file_list", config.data.validation.file_list);
   check("text.symbols_file", config.text.symbols_file);
-  check("finetune.pretrained_model_path", config.finetune.pretrained_model_path);
+  // job:<id> names a job's checkpoint, which lives in the jobs dir (always a root).
+  if (config.finetune.pretrained_model_path.rfind("job:", 0) != 0) {
+    check("finetune.pretrained_model_path", config.finetune.pretrained_model_path);
+  }
   if (problems.empty()) {
     // The manifest itself, and the audio it names: an id such as ../../x, or a jsonl audio path, or a
     // symlink in wavs/, must not reach out either. Unreadable manifests are the data check's business.

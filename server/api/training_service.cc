@@ -165,13 +165,14 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   core::TrainConfig cfg = parsed->config;
   cfg.output_dir.clear();  // the daemon decides: <data-dir>/jobs/<id>
   if (req->max_steps() > 0) cfg.training.max_steps = req->max_steps();
+  // Before the fine-tune base is opened: a base outside the roots must not be read at all.
+  if (auto st = CheckConfigPaths(cfg, roots_); !st.ok()) return Reply(ctx, ToGrpcStatus(st));
   auto parent = ResolveFinetuneBase(&cfg, [this](int64_t id) -> absl::StatusOr<std::string> {
     auto job = store_.GetJob(id);
     if (!job.ok()) return job.status();
     return job->job_dir;
   });
   if (!parent.ok()) return Reply(ctx, ToGrpcStatus(parent.status()));
-  if (auto st = CheckConfigPaths(cfg, roots_); !st.ok()) return Reply(ctx, ToGrpcStatus(st));
   std::string resolved = core::EmitConfigYaml(cfg);
   resp->set_resolved_config_yaml(resolved);
   int64_t devices = req->devices() == 0 ? 1 : req->devices();
