@@ -23,7 +23,9 @@ template <class T>
 struct IsSection<T, std::void_t<decltype(&T::template Visit<int>)>> : std::true_type {};
 
 template <class T>
-struct IsStringList : std::is_same<T, std::vector<std::string>> {};
+struct IsList : std::false_type {};
+template <class E>
+struct IsList<std::vector<E>> : std::true_type {};
 
 SourceMark MarkOf(const YAML::Node& n) { return {n.Mark().line + 1, n.Mark().column + 1}; }
 
@@ -33,6 +35,13 @@ const char* TypeName() {
   if constexpr (std::is_integral_v<T>) return std::is_signed_v<T> ? "an integer" : "a non-negative integer";
   if constexpr (std::is_floating_point_v<T>) return "a number";
   return "a string";
+}
+
+template <class T>
+const char* ItemsName() {
+  if constexpr (std::is_integral_v<T>) return "integers";
+  if constexpr (std::is_floating_point_v<T>) return "numbers";
+  return "strings";
 }
 
 // Walks a struct's Visit() list against one YAML mapping.
@@ -56,18 +65,25 @@ class ParseVisitor {
       ParseVisitor child(n, path, errors_, marks_);
       field.Visit(child);
       child.ReportUnknownKeys();
-    } else if constexpr (IsStringList<T>::value) {
+    } else if constexpr (IsList<T>::value) {
+      using Item = typename T::value_type;
       if (!n.IsSequence()) {
-        errors_->AddAt(path, MarkOf(n), "expected a list of strings (- one per line, or [\"a\", \"b\"])");
+        errors_->AddAt(path, MarkOf(n), absl::StrCat("expected a list of ", ItemsName<Item>(),
+                                                     " (- one per line, or [a, b])"));
         return;
       }
       field.clear();
       for (const auto& item : n) {
         if (!item.IsScalar()) {
-          errors_->AddAt(path, MarkOf(item), "expected a string in this list");
+          errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), " in this list"));
           return;
         }
-        field.push_back(item.Scalar());
+        try {
+          field.push_back(item.as<Item>());
+        } catch (const YAML::BadConversion&) {
+          errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), ", got '", item.Scalar(), "'"));
+          return;
+        }
       }
     } else {
       if (!n.IsScalar()) {
@@ -115,10 +131,15 @@ class EmitVisitor {
       *out_ << YAML::EndMap;
     } else if constexpr (std::is_same_v<T, std::string>) {
       *out_ << YAML::DoubleQuoted << field;
-    } else if constexpr (IsStringList<T>::value) {
-      if (field.empty()) *out_ << YAML::Flow;  // "[]" on the key's line
+    } else if constexpr (IsList<T>::value) {
+      // Numbers on one line ([8, 8, 2, 2]); strings one per line, quoted; "[]" when empty.
+      constexpr bool kStrings = std::is_same_v<typename T::value_type, std::string>;
+      if (field.empty() || !kStrings) *out_ << YAML::Flow;
       *out_ << YAML::BeginSeq;
-      for (const auto& item : field) *out_ << YAML::DoubleQuoted << item;
+      for (const auto& item : field) {
+        if constexpr (kStrings) *out_ << YAML::DoubleQuoted;
+        *out_ << item;
+      }
       *out_ << YAML::EndSeq;
     } else {
       *out_ << field;
@@ -197,7 +218,7 @@ absl::StatusOr<ParsedConfig> ParseConfigYaml(const std::string& yaml, const std:
   TTSD_RETURN_IF_ERROR(errors.ToStatus());
   // A model preset supplies every model field the file leaves out: parse again on top of the preset.
   ModelConfig preset;
-  if (ModelPreset(parsed.config.model.preset, &preset)) {
+  if (ModelPreset(parsed.config.model.type, parsed.config.model.preset, &preset)) {
     ParsedConfig layered;
     layered.config.model = preset;
     ParseVisitor again(root, "", &errors, &layered.marks);

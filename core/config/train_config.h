@@ -115,6 +115,56 @@ struct BatchConfig {
   }
 };
 
+// VITS (Kim et al., 2021) parts beyond the text encoder, which shares ModelConfig's transformer fields
+// (hidden_channels, filter_channels, n_heads, n_layers, kernel_size, p_dropout, window_size). Defaults
+// are the paper's LJSpeech model; model.preset tiny / small scale them down.
+struct VitsConfig {
+  int inter_channels = 192;        // latent z channels
+  int posterior_layers = 16;       // WaveNet layers of the posterior encoder (over the linear spectrogram)
+  int posterior_kernel = 5;
+  int flows = 4;                   // residual (volume-preserving) couplings of the prior flow
+  int flow_layers = 4;             // WaveNet layers per coupling
+  int flow_kernel = 5;
+  std::string duration_predictor = "stochastic";  // stochastic | deterministic
+  int sdp_flows = 4;               // spline flows of the stochastic duration predictor
+  double sdp_dropout = 0.5;
+  int upsample_initial_channels = 512;  // HiFi-GAN generator width; halves at every upsampling
+  std::vector<int> upsample_rates = {8, 8, 2, 2};     // product must equal audio.hop_length
+  std::vector<int> upsample_kernels = {16, 16, 4, 4};
+  std::vector<int> resblock_kernels = {3, 7, 11};
+  std::vector<int> resblock_dilations = {1, 3, 5};    // used by every resblock kernel
+  int segment_size = 8192;         // waveform samples decoded per utterance in training (multiple of hop)
+  std::vector<int> discriminator_periods = {2, 3, 5, 7, 11};  // multi-period; one scale discriminator too
+  double discriminator_width = 1.0;  // channel scale of every discriminator (1 = the paper's 32..1024)
+  double mel_loss_weight = 45.0;
+  double kl_loss_weight = 1.0;
+  double noise_scale_w = 0.8;      // inference: stochastic duration noise
+
+  template <class V>
+  void Visit(V& v) {
+    v("inter_channels", inter_channels);
+    v("posterior_layers", posterior_layers);
+    v("posterior_kernel", posterior_kernel);
+    v("flows", flows);
+    v("flow_layers", flow_layers);
+    v("flow_kernel", flow_kernel);
+    v("duration_predictor", duration_predictor);
+    v("sdp_flows", sdp_flows);
+    v("sdp_dropout", sdp_dropout);
+    v("upsample_initial_channels", upsample_initial_channels);
+    v("upsample_rates", upsample_rates);
+    v("upsample_kernels", upsample_kernels);
+    v("resblock_kernels", resblock_kernels);
+    v("resblock_dilations", resblock_dilations);
+    v("segment_size", segment_size);
+    v("discriminator_periods", discriminator_periods);
+    v("discriminator_width", discriminator_width);
+    v("mel_loss_weight", mel_loss_weight);
+    v("kl_loss_weight", kl_loss_weight);
+    v("noise_scale_w", noise_scale_w);
+  }
+};
+
 // Glow-TTS hyperparameters (Kim et al., 2020). `preset` fills every field the config does not set:
 // tiny (tests: seconds on CPU), small (the demo: minutes on 2 CPU cores), base (the paper).
 struct ModelConfig {
@@ -140,6 +190,7 @@ struct ModelConfig {
   int speaker_channels = 256;     // speaker embedding size (multi-speaker data only)
   double noise_scale = 0.667;     // inference: prior temperature
   double length_scale = 1.0;      // inference: > 1 speaks slower
+  VitsConfig vits;                // model.type: vits only
 
   template <class V>
   void Visit(V& v) {
@@ -165,11 +216,12 @@ struct ModelConfig {
     v("speaker_channels", speaker_channels);
     v("noise_scale", noise_scale);
     v("length_scale", length_scale);
+    v("vits", vits);
   }
 };
 
-// The preset's values for every field (ok == false for an unknown preset name).
-bool ModelPreset(const std::string& name, ModelConfig* out);
+// The preset's values for every field of a model type (ok == false for an unknown type or preset name).
+bool ModelPreset(const std::string& type, const std::string& name, ModelConfig* out);
 
 struct TrainingConfig {
   int epochs = 1000;

@@ -1,5 +1,6 @@
 #include "core/config/validate.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -77,9 +78,9 @@ void ValidateBatch(const BatchConfig& b, ConfigErrors& e) {
 }
 
 void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
-  CheckEnum(e, "model.type", m.type, {"glow_tts"});
+  CheckEnum(e, "model.type", m.type, {"glow_tts", "vits"});
   ModelConfig unused;
-  if (!ModelPreset(m.preset, &unused)) CheckEnum(e, "model.preset", m.preset, {"tiny", "small", "base"});
+  if (!ModelPreset(m.type, m.preset, &unused)) CheckEnum(e, "model.preset", m.preset, {"tiny", "small", "base"});
   auto positive = [&](const char* path, int v) {
     if (v < 1) e.Add(path, "must be >= 1");
   };
@@ -191,6 +192,82 @@ void ValidateFinetune(const FinetuneConfig& f, ConfigErrors& e) {
 
 }  // namespace
 
+// model.vits: only read by VITS; each generator level's transposed conv must grow the length by
+// exactly its rate, and the levels together by the hop, or audio and spectrogram frames disagree.
+void ValidateVits(const TrainConfig& c, const SourceMap& marks, ConfigErrors& e) {
+  const VitsConfig& v = c.model.vits;
+  if (c.model.type != "vits") {
+    for (const auto& [path, mark] : marks) {
+      if (path.rfind("model.vits", 0) == 0) {
+        e.Add(path, absl::StrCat("applies to model.type: vits only (this config trains ", c.model.type, ")"));
+        return;
+      }
+    }
+    return;
+  }
+  for (auto [path, value] : {std::pair{"model.vits.inter_channels", v.inter_channels},
+                             {"model.vits.posterior_layers", v.posterior_layers},
+                             {"model.vits.posterior_kernel", v.posterior_kernel}, {"model.vits.flows", v.flows},
+                             {"model.vits.flow_layers", v.flow_layers}, {"model.vits.flow_kernel", v.flow_kernel},
+                             {"model.vits.sdp_flows", v.sdp_flows},
+                             {"model.vits.upsample_initial_channels", v.upsample_initial_channels}}) {
+    if (value < 1) e.Add(path, "must be >= 1");
+  }
+  if (v.inter_channels % 2 != 0) e.Add("model.vits.inter_channels", "must be even (the flow's couplings halve it)");
+  if (v.posterior_kernel % 2 == 0) e.Add("model.vits.posterior_kernel", "must be odd");
+  if (v.flow_kernel % 2 == 0) e.Add("model.vits.flow_kernel", "must be odd");
+  CheckEnum(e, "model.vits.duration_predictor", v.duration_predictor, {"stochastic", "deterministic"});
+  if (v.sdp_dropout < 0 || v.sdp_dropout >= 1) e.Add("model.vits.sdp_dropout", "must be in [0, 1)");
+  const auto& rates = v.upsample_rates;
+  if (rates.empty()) e.Add("model.vits.upsample_rates", "must list at least one rate");
+  if (v.upsample_kernels.size() != rates.size()) {
+    e.Add("model.vits.upsample_kernels", absl::StrCat("must have one kernel per upsample rate (", rates.size(),
+                                                      " rates, ", v.upsample_kernels.size(), " kernels)"));
+  }
+  int64_t product = 1;
+  for (size_t i = 0; i < rates.size(); ++i) {
+    if (rates[i] < 1) {
+      e.Add("model.vits.upsample_rates", "every rate must be >= 1");
+      return;
+    }
+    product *= rates[i];
+    if (i < v.upsample_kernels.size() && (v.upsample_kernels[i] < rates[i] || (v.upsample_kernels[i] - rates[i]) % 2 != 0)) {
+      e.Add("model.vits.upsample_kernels", absl::StrCat("kernel ", v.upsample_kernels[i], " for rate ", rates[i],
+                                                        ": each kernel must be >= its rate, with an even difference"));
+    }
+  }
+  if (product != c.audio.hop_length) {
+    e.Add("model.vits.upsample_rates", absl::StrCat("multiply to ", product, " but audio.hop_length is ",
+                                                    c.audio.hop_length, ": the generator must make one hop of audio per frame"));
+  }
+  if ((v.upsample_initial_channels >> rates.size()) < 1 ||
+      v.upsample_initial_channels % (int64_t{1} << std::min<size_t>(rates.size(), 30)) != 0) {
+    e.Add("model.vits.upsample_initial_channels",
+          absl::StrCat("must be divisible by 2^", rates.size(), " (it halves at every upsampling)"));
+  }
+  if (v.resblock_kernels.empty()) e.Add("model.vits.resblock_kernels", "must list at least one kernel");
+  for (int k : v.resblock_kernels) {
+    if (k < 1 || k % 2 == 0) e.Add("model.vits.resblock_kernels", "every kernel must be odd");
+  }
+  if (v.resblock_dilations.empty()) e.Add("model.vits.resblock_dilations", "must list at least one dilation");
+  for (int d : v.resblock_dilations) {
+    if (d < 1) e.Add("model.vits.resblock_dilations", "every dilation must be >= 1");
+  }
+  if (c.audio.hop_length > 0 && (v.segment_size < c.audio.hop_length || v.segment_size % c.audio.hop_length != 0)) {
+    e.Add("model.vits.segment_size", absl::StrCat("must be a positive multiple of audio.hop_length (",
+                                                  c.audio.hop_length, ")"));
+  }
+  for (int p : v.discriminator_periods) {
+    if (p < 2) e.Add("model.vits.discriminator_periods", "every period must be >= 2");
+  }
+  if (!(v.discriminator_width > 0 && v.discriminator_width <= 4)) {
+    e.Add("model.vits.discriminator_width", "must be in (0, 4]");
+  }
+  if (!(v.mel_loss_weight >= 0)) e.Add("model.vits.mel_loss_weight", "must be >= 0");
+  if (!(v.kl_loss_weight >= 0)) e.Add("model.vits.kl_loss_weight", "must be >= 0");
+  if (!(v.noise_scale_w >= 0)) e.Add("model.vits.noise_scale_w", "must be >= 0");
+}
+
 absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const std::string& source) {
   ConfigErrors e(source, &marks);
   if (c.name.empty()) e.Add("name", "must not be empty");
@@ -200,9 +277,10 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
   ValidateText(c.text, e);
   ValidateBatch(c.batch, e);
   ValidateModel(c.model, e);
+  ValidateVits(c, marks, e);
   ValidateTraining(c, e);
   ValidateFinetune(c.finetune, e);
-  if (c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {
+  if (c.model.type == "glow_tts" && c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {
     e.Add("model.n_split", "must divide audio.n_mels * model.n_sqz");
   }
   if (c.batch.size == 0 && c.audio.sample_rate > 0 && c.audio.hop_length > 0) {
@@ -214,6 +292,16 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
     }
   }
   return e.ToStatus();
+}
+
+absl::Status CheckTrainable(const TrainConfig& c) {
+  if (c.model.type == "vits") {
+    return absl::UnimplementedError(
+        "model.type: vits cannot be trained by `ttsd train` or the daemon yet: the VITS model and its training "
+        "step exist (`ttsd bench train-step` runs them), the run loop (data with waveforms, both optimizers in "
+        "checkpoints, validation audio) does not. Use model.type: glow_tts to train a voice today.");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ttsd::core

@@ -22,14 +22,34 @@ namespace {
 constexpr const char* kSymbolEmbedding = "encoder.emb.weight";
 constexpr const char* kSpeakerEmbedding = "speaker_emb.weight";
 
-// A config section's fields as "key" -> printed value, from its Visit() list.
+template <class T>
+struct IsVector : std::false_type {};
+template <class E>
+struct IsVector<std::vector<E>> : std::true_type {};
+template <class T, class = void>
+struct IsSection : std::false_type {};
+template <class T>
+struct IsSection<T, std::void_t<decltype(&T::template Visit<int>)>> : std::true_type {};
+
+// A config section's fields as "key" -> printed value ("sub.key" for a nested section), from its
+// Visit() list.
 class Flatten {
  public:
   template <class T>
   void operator()(const char* key, T& field) {
     std::ostringstream s;
-    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-      return;
+    if constexpr (IsVector<T>::value) {
+      std::string list;
+      for (const auto& item : field) {
+        std::ostringstream e;
+        e << item;
+        list += (list.empty() ? "" : ",") + e.str();
+      }
+      values[key] = "[" + list + "]";
+    } else if constexpr (IsSection<T>::value) {
+      Flatten inner;
+      field.Visit(inner);
+      for (const auto& [k, x] : inner.values) values[std::string(key) + "." + k] = x;
     } else {
       s << field;
       values[key] = s.str();
@@ -162,7 +182,8 @@ FinetuneReport CheckCompatibility(const PretrainedModel& base, const TrainConfig
   }
   CompareFields("audio", Fields(cfg.audio), Fields(b.audio), {"griffin_lim_iters"}, "", &r);
   CompareFields("model", Fields(cfg.model), Fields(b.model),
-                {"type", "preset", "p_dropout", "decoder_dropout", "noise_scale", "length_scale"},
+                {"type", "preset", "p_dropout", "decoder_dropout", "noise_scale", "length_scale", "vits.sdp_dropout",
+                 "vits.segment_size", "vits.mel_loss_weight", "vits.kl_loss_weight", "vits.noise_scale_w"},
                 absl::StrCat(" (the base used preset ", b.model.preset, ")"), &r);
   CompareFields("text", Fields(cfg.text), Fields(b.text), {"language", "normalize", "lowercase", "symbols_file"}, "", &r);
   if (cfg.text.language != b.text.language) {

@@ -13,6 +13,7 @@
 #include "core/common/file_util.h"
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
+#include "core/config/validate.h"
 #include "core/data/dataset.h"
 #include "core/data/loader.h"
 #include "core/models/glow_tts/glow_tts.h"
@@ -420,6 +421,7 @@ absl::StatusOr<TrainResult> Run::Execute() {
 
 absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   const TrainConfig& cfg = o.config;
+  TTSD_RETURN_IF_ERROR(CheckTrainable(cfg));
   TTSD_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(cfg.training.device));  // before any work
   TTSD_RETURN_IF_ERROR(EnsureDirectory(o.output_dir));
   TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "config.yaml").string(), EmitConfigYaml(cfg)));

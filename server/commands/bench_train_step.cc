@@ -1,6 +1,7 @@
 // `ttsd bench train-step`: optimizer steps per second of the configured model on a synthetic batch of
-// a fixed shape (random symbols and mels, full lengths): 1 warm-up step, then N timed steps. One JSON
-// line, so runs can be compared by script (bench/BENCHMARKS.md).
+// a fixed shape (random symbols and mels, or for VITS random audio of frames x hop samples; full
+// lengths): 1 warm-up step, then N timed steps. A VITS step is both optimizer steps (discriminators,
+// then generator). One JSON line, so runs can be compared by script (bench/BENCHMARKS.md).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -8,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/models/glow_tts/glow_tts.h"
+#include "core/models/vits/vits.h"
 #include "core/train/gradients.h"
 #include "core/train/trainer.h"
+#include "core/train/vits_step.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
 
@@ -25,6 +28,49 @@ struct TrainStepOptions {
   int threads = 0;
 };
 
+int64_t Params(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+template <class StepFn>
+double SecondsPerStep(int steps, const StepFn& step) {
+  step();  // warm-up (also ActNorm's data-dependent init)
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) step();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
+}
+
+// VITS as its paper trains it: AdamW (0.8, 0.99, eps 1e-9) for both networks, lr 2e-4.
+int RunVitsTrainStep(const TrainStepOptions& opt, const core::TrainConfig& cfg, int threads) {
+  const int64_t n_symbols = 160, b = opt.batch_size, t = opt.text_length, f = opt.frames;
+  core::models::Vits gen(cfg.model, cfg.audio, n_symbols, /*n_speakers=*/1);
+  core::models::VitsDiscriminator disc(cfg.model.vits);
+  auto adamw = torch::optim::AdamWOptions(2e-4).betas(std::make_tuple(0.8, 0.99)).eps(1e-9).weight_decay(0.01);
+  torch::optim::AdamW gen_opt(gen->parameters(), adamw), disc_opt(disc->parameters(), adamw);
+  core::train::VitsStepper stepper(gen, disc, gen_opt, disc_opt, cfg);
+  core::train::VitsBatch batch;
+  batch.ids = torch::randint(1, n_symbols, {b, t}, torch::kInt64);
+  batch.id_lengths = torch::full({b}, t, torch::kInt64);
+  batch.wave = (torch::rand({b, 1, f * cfg.audio.hop_length}) - 0.5) * 0.6;
+  batch.wave_lengths = torch::full({b}, f * cfg.audio.hop_length, torch::kInt64);
+  batch.speakers = torch::zeros({b}, torch::kInt64);
+  double step_s = SecondsPerStep(opt.steps, [&] { stepper.Step(batch); });
+  nlohmann::json j = {{"model", "vits/" + cfg.model.preset},
+                      {"params_generator", Params(*gen)},
+                      {"params_discriminator", Params(*disc)},
+                      {"batch", b},
+                      {"text_length", t},
+                      {"frames", b * f},
+                      {"segment_size", cfg.model.vits.segment_size},
+                      {"threads", threads},
+                      {"step_s", step_s},
+                      {"frames_per_s", static_cast<double>(b * f) / step_s}};
+  std::printf("%s\n", j.dump().c_str());
+  return kExitOk;
+}
+
 int RunTrainStep(const TrainStepOptions& opt) {
   int code = kExitOk;
   auto parsed = LoadConfigOrReport(opt.config, &code);
@@ -32,11 +78,11 @@ int RunTrainStep(const TrainStepOptions& opt) {
   const core::TrainConfig& cfg = parsed->config;
   int threads = ConfigureThreads(opt.threads, cfg.threads);
   torch::manual_seed(cfg.seed);
+  if (cfg.model.type == "vits") return RunVitsTrainStep(opt, cfg, threads);
   const int64_t n_symbols = 160, n_mels = cfg.audio.n_mels;
   core::models::GlowTts model(cfg.model, n_symbols, n_mels, /*n_speakers=*/1);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4).betas(std::make_tuple(0.9, 0.98)).eps(1e-9));
-  int64_t params = 0;
-  for (const auto& p : model->parameters()) params += p.numel();
+  int64_t params = Params(*model);
   const int64_t b = opt.batch_size, t = opt.text_length, f = opt.frames;
   auto ids = torch::randint(1, n_symbols, {b, t}, torch::kInt64);
   auto id_lengths = torch::full({b}, t, torch::kInt64);
@@ -51,10 +97,7 @@ int RunTrainStep(const TrainStepOptions& opt) {
     torch::nn::utils::clip_grad_norm_(model->parameters(), 5.0);
     optimizer.step();
   };
-  step();  // warm-up (also ActNorm's data-dependent init)
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < opt.steps; ++i) step();
-  double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / opt.steps;
+  double step_s = SecondsPerStep(opt.steps, step);
   nlohmann::json j = {{"model", "glow_tts/" + cfg.model.preset}, {"params", params}, {"batch", b},
                       {"text_length", t}, {"frames", b * f}, {"threads", threads},
                       {"step_s", step_s}, {"frames_per_s", static_cast<double>(b * f) / step_s}};

@@ -28,28 +28,6 @@ std::pair<torch::Tensor, torch::Tensor> Unsqueeze(const torch::Tensor& x, const 
 
 }  // namespace
 
-DurationPredictorImpl::DurationPredictorImpl(int64_t in_channels, int64_t filter_channels, int64_t kernel,
-                                             double dropout, int64_t gin_channels) {
-  conv1 = register_module("conv1", SameConv(in_channels, filter_channels, kernel));
-  norm1 = register_module("norm1", ChannelNorm(filter_channels));
-  conv2 = register_module("conv2", SameConv(filter_channels, filter_channels, kernel));
-  norm2 = register_module("norm2", ChannelNorm(filter_channels));
-  proj = register_module("proj", torch::nn::Conv1d(torch::nn::Conv1dOptions(filter_channels, 1, 1)));
-  if (gin_channels > 0) {
-    cond = register_module("cond", torch::nn::Conv1d(torch::nn::Conv1dOptions(gin_channels, in_channels, 1)));
-  }
-  drop = register_module("drop", Dropout(dropout));
-}
-
-torch::Tensor DurationPredictorImpl::forward(const torch::Tensor& x_in, const torch::Tensor& mask,
-                                             const torch::Tensor& g) {
-  auto x = x_in;
-  if (g.defined() && cond) x = x + cond(g);
-  x = drop(norm1(torch::relu(conv1(x * mask))));
-  x = drop(norm2(torch::relu(conv2(x * mask))));
-  return proj(x * mask) * mask;
-}
-
 TextEncoderImpl::TextEncoderImpl(const ModelConfig& c, int64_t n_symbols, int64_t out_channels,
                                  int64_t gin_channels)
     : hidden(c.hidden_channels) {
@@ -61,12 +39,8 @@ TextEncoderImpl::TextEncoderImpl(const ModelConfig& c, int64_t n_symbols, int64_
   if (c.prenet_layers > 0) {
     prenet = register_module("prenet", ConvReluNorm(hidden, /*kernel=*/5, c.prenet_layers, /*dropout=*/0.5));
   }
-  for (int i = 0; i < c.n_layers; ++i) {
-    attention->push_back(RelativeAttention(hidden, c.n_heads, c.window_size, c.p_dropout));
-    norm1->push_back(ChannelNorm(hidden));
-    ffn->push_back(FeedForward(hidden, c.filter_channels, c.kernel_size, c.p_dropout));
-    norm2->push_back(ChannelNorm(hidden));
-  }
+  AddTransformerLayers(c.n_layers, hidden, c.filter_channels, c.n_heads, c.kernel_size, c.window_size, c.p_dropout,
+                       attention, norm1, ffn, norm2);
   register_module("attention", attention);
   register_module("norm1", norm1);
   register_module("ffn", ffn);
@@ -82,14 +56,7 @@ EncoderOutput TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Te
   x = x.transpose(1, 2);                                         // [B, H, T]
   auto mask = SequenceMask(lengths, ids.size(1));
   if (prenet) x = prenet(x, mask);
-  for (size_t i = 0; i < attention->size(); ++i) {
-    x = x * mask;
-    auto y = attention[i]->as<RelativeAttention>()->forward(x, mask);
-    x = norm1[i]->as<ChannelNorm>()->forward(x + drop(y));
-    y = ffn[i]->as<FeedForward>()->forward(x, mask);
-    x = norm2[i]->as<ChannelNorm>()->forward(x + drop(y));
-  }
-  x = x * mask;
+  x = TransformerLayers(x, mask, attention, norm1, ffn, norm2, drop);
   EncoderOutput out;
   out.mean = proj_mean(x) * mask;
   // Durations are learned from detached encoder states, so their loss does not shape the prior.

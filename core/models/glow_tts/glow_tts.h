@@ -7,20 +7,11 @@
 
 #include "core/config/train_config.h"
 #include "core/models/modules/attention.h"
+#include "core/models/modules/duration_predictor.h"
 #include "core/models/modules/flows.h"
 #include "core/models/modules/layers.h"
 
 namespace ttsd::core::models {
-
-struct DurationPredictorImpl : torch::nn::Module {
-  DurationPredictorImpl(int64_t in_channels, int64_t filter_channels, int64_t kernel, double dropout,
-                        int64_t gin_channels);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, const torch::Tensor& g);
-  torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, proj{nullptr}, cond{nullptr};
-  ChannelNorm norm1{nullptr}, norm2{nullptr};
-  Dropout drop{nullptr};
-};
-TORCH_MODULE(DurationPredictor);
 
 struct EncoderOutput {
   torch::Tensor mean;    // [B, n_mels, T_text]

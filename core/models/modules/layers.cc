@@ -1,5 +1,7 @@
 #include "core/models/modules/layers.h"
 
+#include "core/models/modules/attention.h"
+
 namespace ttsd::core::models {
 
 ChannelNormImpl::ChannelNormImpl(int64_t channels, double eps_) : eps(eps_) {
@@ -58,6 +60,30 @@ torch::Tensor ConvReluNormImpl::forward(const torch::Tensor& x, const torch::Ten
     h = drop(torch::relu(h));
   }
   return (x + proj(h)) * mask;
+}
+
+torch::Tensor TransformerLayers(torch::Tensor x, const torch::Tensor& mask, torch::nn::ModuleList& attention,
+                                torch::nn::ModuleList& norm1, torch::nn::ModuleList& ffn, torch::nn::ModuleList& norm2,
+                                Dropout& drop) {
+  for (size_t i = 0; i < attention->size(); ++i) {
+    x = x * mask;
+    auto y = attention[i]->as<RelativeAttention>()->forward(x, mask);
+    x = norm1[i]->as<ChannelNorm>()->forward(x + drop(y));
+    y = ffn[i]->as<FeedForward>()->forward(x, mask);
+    x = norm2[i]->as<ChannelNorm>()->forward(x + drop(y));
+  }
+  return x * mask;
+}
+
+void AddTransformerLayers(int64_t layers, int64_t hidden, int64_t filter, int64_t heads, int64_t kernel, int64_t window,
+                          double dropout, torch::nn::ModuleList& attention, torch::nn::ModuleList& norm1,
+                          torch::nn::ModuleList& ffn, torch::nn::ModuleList& norm2) {
+  for (int64_t i = 0; i < layers; ++i) {
+    attention->push_back(RelativeAttention(hidden, heads, window, dropout));
+    norm1->push_back(ChannelNorm(hidden));
+    ffn->push_back(FeedForward(hidden, filter, kernel, dropout));
+    norm2->push_back(ChannelNorm(hidden));
+  }
 }
 
 }  // namespace ttsd::core::models

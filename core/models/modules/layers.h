@@ -43,4 +43,16 @@ struct ConvReluNormImpl : torch::nn::Module {
 };
 TORCH_MODULE(ConvReluNorm);
 
+// The text encoders' transformer (Glow-TTS, VITS): per layer, relative self-attention and a
+// feed-forward, each added back and layer-normalised (post-norm), everything masked. The four lists
+// are the caller's registered modules (attention: RelativeAttention; norm1/norm2: ChannelNorm; ffn:
+// FeedForward), so parameter names stay the caller's.
+torch::Tensor TransformerLayers(torch::Tensor x, const torch::Tensor& mask, torch::nn::ModuleList& attention,
+                                torch::nn::ModuleList& norm1, torch::nn::ModuleList& ffn, torch::nn::ModuleList& norm2,
+                                Dropout& drop);
+// Appends `layers` such layers to the four lists.
+void AddTransformerLayers(int64_t layers, int64_t hidden, int64_t filter, int64_t heads, int64_t kernel, int64_t window,
+                          double dropout, torch::nn::ModuleList& attention, torch::nn::ModuleList& norm1,
+                          torch::nn::ModuleList& ffn, torch::nn::ModuleList& norm2);
+
 }  // namespace ttsd::core::models

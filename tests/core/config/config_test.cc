@@ -70,6 +70,47 @@ TEST(ConfigValidateTest, RangeErrorsPointAtTheirLines) {
   EXPECT_THAT(msg, HasSubstr("v.yaml:6:9: audio.fmax: must be > fmin and <= sample_rate/2"));
 }
 
+TEST(ConfigVitsTest, PresetListsRoundTripAndGeneratorMustMatchTheHop) {
+  ttsd::testing::TempDir dir;
+  const std::string ok = "model:\n  type: vits\n  preset: small\n  vits:\n    upsample_rates: [8, 8, 4]\n"
+                         "    upsample_kernels: [16, 16, 8]\ndata:\n  path: " + dir.path() + "\n";
+  auto parsed = LoadConfigText(ok, "v.yaml", dir.path());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->config.model.vits.upsample_rates, (std::vector<int>{8, 8, 4}));
+  EXPECT_EQ(parsed->config.model.vits.upsample_initial_channels, 128);  // from the small preset
+  EXPECT_EQ(parsed->config.model.hidden_channels, 96);
+  // The resolved config prints lists on one line and parses back to the same values.
+  std::string emitted = EmitConfigYaml(parsed->config);
+  EXPECT_THAT(emitted, HasSubstr("upsample_rates: [8, 8, 4]"));
+  auto again = ParseConfigYaml(emitted, "resolved.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->config.model.vits.upsample_kernels, (std::vector<int>{16, 16, 8}));
+  EXPECT_EQ(again->config.model.vits.discriminator_width, 0.125);
+
+  const std::string bad = "model:\n  type: vits\n  vits:\n    upsample_rates: [8, 8, 2]\n"
+                          "    upsample_kernels: [16, 16]\n    segment_size: 1000\n    duration_predictor: magic\n"
+                          "    resblock_kernels: [3, x]\ndata:\n  path: " + dir.path() + "\n";
+  auto st = LoadConfigText(bad, "b.yaml", dir.path()).status();
+  std::string msg(st.message());
+  EXPECT_THAT(msg, HasSubstr("b.yaml:8:27: model.vits.resblock_kernels: expected an integer, got 'x'"));
+  auto st2 = LoadConfigText(bad.substr(0, bad.find("    resblock")) + "data:\n  path: " + dir.path() + "\n", "b.yaml",
+                            dir.path()).status();
+  msg = std::string(st2.message());
+  EXPECT_THAT(msg, HasSubstr("model.vits.upsample_rates: multiply to 128 but audio.hop_length is 256"));
+  EXPECT_THAT(msg, HasSubstr("model.vits.upsample_kernels: must have one kernel per upsample rate (3 rates, 2 kernels)"));
+  EXPECT_THAT(msg, HasSubstr("model.vits.segment_size: must be a positive multiple of audio.hop_length (256)"));
+  EXPECT_THAT(msg, HasSubstr("model.vits.duration_predictor: 'magic' is not one of: stochastic, deterministic"));
+}
+
+TEST(ConfigVitsTest, VitsSettingsOnAnotherModelAreAnErrorAndVitsIsNotYetTrainable) {
+  ttsd::testing::TempDir dir;
+  auto st = LoadConfigText("model:\n  vits:\n    flows: 2\ndata:\n  path: " + dir.path() + "\n", "g.yaml", dir.path()).status();
+  EXPECT_THAT(std::string(st.message()), HasSubstr("g.yaml:3:5: model.vits: applies to model.type: vits only (this config trains glow_tts)"));
+  auto vits = LoadConfigText("model:\n  type: vits\ndata:\n  path: " + dir.path() + "\n", "v.yaml", dir.path());
+  ASSERT_TRUE(vits.ok()) << vits.status();
+  EXPECT_THAT(std::string(CheckTrainable(vits->config).message()), HasSubstr("cannot be trained"));
+}
+
 TEST(ConfigValidateTest, MissingDatasetIsReported) {
   auto parsed = ParseConfigYaml("data:\n  path: /no/such/dataset\n", "m.yaml");
   ASSERT_TRUE(parsed.ok());

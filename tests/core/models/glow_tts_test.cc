@@ -14,7 +14,7 @@ namespace {
 
 ModelConfig Tiny() {
   ModelConfig c;
-  EXPECT_TRUE(ModelPreset("tiny", &c));
+  EXPECT_TRUE(ModelPreset("glow_tts", "tiny", &c));
   return c;
 }
 

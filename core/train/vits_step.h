@@ -1,0 +1,47 @@
+// One VITS training step (Kim et al., 2021, section 2.6): the generator decodes random windows of the
+// batch, the discriminators take an optimizer step on real vs generated audio, then the generator takes
+// one on mel L1 (x mel_loss_weight), KL (x kl_loss_weight), duration, adversarial and feature-matching
+// losses. Both updates make up one "step" of the run. Includes LibTorch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "core/config/train_config.h"
+#include "core/models/vits/vits.h"
+
+namespace ttsd::core::train {
+
+struct VitsBatch {
+  torch::Tensor ids;           // [B, T_text] int64
+  torch::Tensor id_lengths;    // [B]
+  torch::Tensor wave;          // [B, 1, T] float in [-1, 1], T a multiple of hop_length, zero padded
+  torch::Tensor wave_lengths;  // [B] samples
+  torch::Tensor speakers;      // [B]
+};
+
+struct VitsStepResult {
+  std::map<std::string, double> values;  // train/mel_loss, train/kl_loss, ..., grad_norm, grad_norm_disc
+  bool finite = true;  // false: a loss or gradient was NaN/inf; that network's update (and any after it) skipped
+};
+
+class VitsStepper {
+ public:
+  // Not owned; all must outlive the stepper.
+  VitsStepper(models::Vits& generator, models::VitsDiscriminator& discriminator, torch::optim::Optimizer& gen_opt,
+              torch::optim::Optimizer& disc_opt, const TrainConfig& config);
+
+  VitsStepResult Step(const VitsBatch& batch);
+
+ private:
+  models::Vits& gen_;
+  models::VitsDiscriminator& disc_;
+  torch::optim::Optimizer& gen_opt_;
+  torch::optim::Optimizer& disc_opt_;
+  const TrainConfig& cfg_;
+  models::VitsSpectra spectra_;
+};
+
+}  // namespace ttsd::core::train
