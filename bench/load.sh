@@ -4,6 +4,7 @@
 # calls at R per second), alternated; the paired per-step ratio of the two, and load_bench's line
 # (events missed, call latency, the daemon's peak RSS).
 #   bash bench/load.sh [BUILD_DIR] [STEPS] [ROUNDS] [WATCHERS] [CALLS] [RATE]
+# WATCHERS=0 and CALLS=0 is the control: both runs alone, so the ratio shows the machine's own noise.
 set -euo pipefail
 BUILD=${1:-build}
 STEPS=${2:-300}
@@ -16,7 +17,7 @@ source bench/daemon_common.sh
 alone() {
   local job
   job=$("$TTSCTL" submit "$TMP/job.yaml" 2>/dev/null)
-  "$TTSCTL" watch "$job" > /dev/null
+  "$TTSCTL" watch "$job" > "$TMP/watch-$1.log" || { tail -5 "$TMP/watch-$1.log"; exit 1; }
   ln -s "$TMP/dd/jobs/$job" "$TMP/alone-$1"
 }
 loaded() {
@@ -31,6 +32,11 @@ loaded() {
 
 echo "== $STEPS steps alone vs under $WATCHERS watchers + $CALLS calls at $RATE/s ($ROUNDS rounds, quickstart model)"
 for r in $(seq 1 "$ROUNDS"); do
+  if [ "$WATCHERS" -eq 0 ] && [ "$CALLS" -eq 0 ]; then
+    alone "$r"; mv "$TMP/alone-$r" "$TMP/first-$r"; alone "$r"
+    /usr/bin/python3 bench/paired_step_ratio.py "$TMP/first-$r/metrics.jsonl" "$TMP/alone-$r/metrics.jsonl" alone alone-again "$r"
+    continue
+  fi
   if [ $((r % 2)) -eq 1 ]; then alone "$r"; loaded "$r"; else loaded "$r"; alone "$r"; fi
   /usr/bin/python3 bench/paired_step_ratio.py "$TMP/alone-$r/metrics.jsonl" "$TMP/loaded-$r/metrics.jsonl" alone loaded "$r"
 done

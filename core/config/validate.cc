@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "core/asr/recognizer.h"
@@ -192,16 +194,37 @@ void ValidateFinetune(const FinetuneConfig& f, ConfigErrors& e) {
 
 }  // namespace
 
+// Every field of a config section as text, in Visit() order (for comparing sections).
+class PrintVisitor {
+ public:
+  template <class T>
+  void operator()(const char* key, const T& field) {
+    out << key << '=';
+    if constexpr (std::is_same_v<T, std::vector<int>>) {
+      for (int x : field) out << x << ',';
+    } else {
+      out << field;
+    }
+    out << ';';
+  }
+  std::ostringstream out;
+};
+
+std::string Printed(const VitsConfig& v) {
+  PrintVisitor p;
+  const_cast<VitsConfig&>(v).Visit(p);
+  return p.out.str();
+}
+
 // model.vits: only read by VITS; each generator level's transposed conv must grow the length by
 // exactly its rate, and the levels together by the hop, or audio and spectrogram frames disagree.
-void ValidateVits(const TrainConfig& c, const SourceMap& marks, ConfigErrors& e) {
+void ValidateVits(const TrainConfig& c, ConfigErrors& e) {
   const VitsConfig& v = c.model.vits;
   if (c.model.type != "vits") {
-    for (const auto& [path, mark] : marks) {
-      if (path.rfind("model.vits", 0) == 0) {
-        e.Add(path, absl::StrCat("applies to model.type: vits only (this config trains ", c.model.type, ")"));
-        return;
-      }
+    // Resolved configs print the section with its defaults; only a changed value is a mistake.
+    if (Printed(v) != Printed(VitsConfig{})) {
+      e.Add("model.vits", absl::StrCat("applies to model.type: vits only (this config trains ", c.model.type,
+                                       "): remove the section"));
     }
     return;
   }
@@ -277,7 +300,7 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
   ValidateText(c.text, e);
   ValidateBatch(c.batch, e);
   ValidateModel(c.model, e);
-  ValidateVits(c, marks, e);
+  ValidateVits(c, e);
   ValidateTraining(c, e);
   ValidateFinetune(c.finetune, e);
   if (c.model.type == "glow_tts" && c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {

@@ -105,7 +105,12 @@ TEST(ConfigVitsTest, PresetListsRoundTripAndGeneratorMustMatchTheHop) {
 TEST(ConfigVitsTest, VitsSettingsOnAnotherModelAreAnErrorAndVitsIsNotYetTrainable) {
   ttsd::testing::TempDir dir;
   auto st = LoadConfigText("model:\n  vits:\n    flows: 2\ndata:\n  path: " + dir.path() + "\n", "g.yaml", dir.path()).status();
-  EXPECT_THAT(std::string(st.message()), HasSubstr("g.yaml:3:5: model.vits: applies to model.type: vits only (this config trains glow_tts)"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("g.yaml:3:5: model.vits: applies to model.type: vits only (this config trains glow_tts): remove"));
+  // A resolved Glow-TTS config (which prints the section with its defaults) loads again.
+  auto glow = LoadConfigText("data:\n  path: " + dir.path() + "\n", "g.yaml", dir.path());
+  ASSERT_TRUE(glow.ok()) << glow.status();
+  auto resolved = LoadConfigText(EmitConfigYaml(glow->config), "resolved.yaml", dir.path());
+  EXPECT_TRUE(resolved.ok()) << resolved.status();
   auto vits = LoadConfigText("model:\n  type: vits\ndata:\n  path: " + dir.path() + "\n", "v.yaml", dir.path());
   ASSERT_TRUE(vits.ok()) << vits.status();
   EXPECT_THAT(std::string(CheckTrainable(vits->config).message()), HasSubstr("cannot be trained"));

@@ -1,0 +1,76 @@
+// What the run loop (trainer.cc) needs from a model, so one loop trains every model type: the module a
+// checkpoint holds, its optimizers, one training step, held-out losses, and speech for validation.
+// glow_tts_trainable.cc and vits_trainable.cc implement it; MakeTrainableModel picks by model.type.
+// Includes LibTorch.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/audio/matrix.h"
+#include "core/config/train_config.h"
+#include "core/data/dataset.h"
+#include "core/data/loader.h"
+#include "core/train/precision.h"
+
+namespace ttsd::core::train {
+
+// What became of one step.
+enum class StepOutcome {
+  kApplied,
+  kNonFinite,  // a loss or a gradient was NaN/inf: no update, counted towards max_nonfinite_steps
+  kOverflow,   // fp16 only: the scaled gradients overflowed; no update, the loss scale halves
+};
+
+struct StepOutput {
+  std::map<std::string, double> values;  // train/loss and the model's other train/* terms, grad_norm, ...
+  StepOutcome outcome = StepOutcome::kApplied;
+};
+
+// Speech for validation. mel: [n_mels, frames] log-mel of what was said (empty when the model said
+// nothing usable); wave: the audio at audio.sample_rate.
+struct Spoken {
+  FloatMatrix mel;
+  std::vector<float> wave;
+};
+
+class TrainableModel {
+ public:
+  virtual ~TrainableModel() = default;
+
+  // Every parameter and buffer a checkpoint holds, named as finetune patterns see them.
+  virtual torch::nn::Module& module() = 0;
+  // Called once, after fine-tune loading and freezing: optimizers over the parameters that train.
+  virtual void CreateOptimizers() = 0;
+  virtual std::vector<torch::optim::Optimizer*> optimizers() = 0;
+  // The loader must give this model waveforms (Batch::wave).
+  virtual bool needs_waveforms() const = 0;
+
+  // One optimizer step (for a GAN, both networks' steps) at learning rate `lr`.
+  virtual StepOutput Step(const Batch& batch, double lr, LossScaler& scaler) = 0;
+  // Held-out losses of one batch ("val/loss" and the model's terms), in eval mode, without gradients.
+  virtual std::map<std::string, double> EvalLosses(const Batch& batch) = 0;
+
+  // Validation speech for one text (ids with blanks as the tokenizer makes them) in one voice.
+  virtual Spoken Speak(const std::vector<int64_t>& ids, int64_t speaker) = 0;
+  // The alignment the model finds between `ids` and the recording of utterance `u` ([T_text, frames]),
+  // for TensorBoard; `mel` is its cached log-mel.
+  virtual FloatMatrix Alignment(const std::vector<int64_t>& ids, int64_t speaker, const PreparedUtterance& u,
+                                const FloatMatrix& mel) = 0;
+};
+
+// The model of cfg.model.type, on `device`, built for `n_symbols` and `n_speakers`.
+std::unique_ptr<TrainableModel> MakeTrainableModel(const TrainConfig& cfg, int64_t n_symbols, int64_t n_speakers,
+                                                   const torch::Device& device);
+
+// Sets every parameter group's learning rate.
+void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
+
+// The batch on `device` (a no-op on the CPU).
+Batch OnDevice(const Batch& b, const torch::Device& device);
+
+}  // namespace ttsd::core::train
