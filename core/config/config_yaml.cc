@@ -216,11 +216,13 @@ absl::StatusOr<ParsedConfig> ParseConfigYaml(const std::string& yaml, const std:
   parsed.config.Visit(visitor);
   visitor.ReportUnknownKeys();
   TTSD_RETURN_IF_ERROR(errors.ToStatus());
-  // A model preset supplies every model field the file leaves out: parse again on top of the preset.
+  // A model preset supplies every model field the file leaves out, and the model type its paper's
+  // training defaults: parse again on top of them.
   ModelConfig preset;
   if (ModelPreset(parsed.config.model.type, parsed.config.model.preset, &preset)) {
     ParsedConfig layered;
     layered.config.model = preset;
+    layered.config.training = TrainingDefaults(preset.type);
     ParseVisitor again(root, "", &errors, &layered.marks);
     layered.config.Visit(again);
     return layered;

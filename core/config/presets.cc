@@ -74,6 +74,22 @@ bool VitsPreset(const std::string& name, ModelConfig* m) {
 
 }  // namespace
 
+TrainingConfig TrainingDefaults(const std::string& model_type) {
+  TrainingConfig t;
+  if (model_type == "vits") {
+    t.optimizer = "adamw";
+    t.learning_rate = 2e-4;
+    t.scheduler = "exponential";
+    t.lr_decay = 0.999875;
+    t.adam_beta1 = 0.8;
+    t.adam_beta2 = 0.99;
+    t.adam_eps = 1e-9;
+    t.weight_decay = 0.01;  // AdamW's default, as the authors leave it
+    t.grad_clip = 0;        // the paper clips nothing (it logs the norms)
+  }
+  return t;
+}
+
 bool ModelPreset(const std::string& type, const std::string& name, ModelConfig* out) {
   ModelConfig m;
   m.type = type;

@@ -226,10 +226,11 @@ bool ModelPreset(const std::string& type, const std::string& name, ModelConfig* 
 struct TrainingConfig {
   int epochs = 1000;
   int64_t max_steps = 0;          // 0 = no step limit (epochs decides)
-  std::string optimizer = "adam";
+  std::string optimizer = "adam"; // adam | adamw
   double learning_rate = 1.0;     // noam: scaled by hidden^-0.5 * min(step^-0.5, step * warmup^-1.5)
-  std::string scheduler = "noam"; // noam | constant
+  std::string scheduler = "noam"; // noam | constant | exponential
   int warmup_steps = 4000;
+  double lr_decay = 0.999875;     // exponential: learning_rate * lr_decay^epoch
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.98;
   double adam_eps = 1e-9;
@@ -249,6 +250,7 @@ struct TrainingConfig {
     v("learning_rate", learning_rate);
     v("scheduler", scheduler);
     v("warmup_steps", warmup_steps);
+    v("lr_decay", lr_decay);
     v("adam_beta1", adam_beta1);
     v("adam_beta2", adam_beta2);
     v("adam_eps", adam_eps);
@@ -261,6 +263,10 @@ struct TrainingConfig {
     v("max_restarts", max_restarts);
   }
 };
+
+// The training defaults of a model type's paper (VITS: AdamW 2e-4, betas 0.8 / 0.99, exponential decay
+// 0.999875 per epoch; Glow-TTS: the struct's defaults). A config's own training keys override them.
+TrainingConfig TrainingDefaults(const std::string& model_type);
 
 struct ValidationConfig {
   int interval_steps = 500;  // 0 = only at the end

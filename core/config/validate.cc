@@ -12,9 +12,10 @@
 namespace ttsd::core {
 namespace {
 
-bool OneOf(const std::string& v, std::initializer_list<const char*> options, std::string* list) {
+template <class Options>
+bool OneOf(const std::string& v, const Options& options, std::string* list) {
   bool found = false;
-  for (const char* o : options) {
+  for (const auto& o : options) {
     absl::StrAppend(list, list->empty() ? "" : ", ", o);
     if (v == o) found = true;
   }
@@ -112,9 +113,17 @@ void ValidateModel(const ModelConfig& m, ConfigErrors& e) {
 // The metrics a validation logs, and what makes each one exist.
 void CheckValidationMetric(ConfigErrors& e, const TrainConfig& c, const char* path, const std::string& metric) {
   std::string list;
-  if (OneOf(metric, {"val/loss", "val/mle", "val/duration", "val/mcd", "val/wer", "val/cer", "train/loss", "train/mle",
-                     "train/duration"},
-            &list)) {
+  // The model's own loss terms (val/* at validation, train/* of the newest logged step), then what every
+  // model's validation measures.
+  const bool vits = c.model.type == "vits";
+  const std::vector<std::string> model_terms =
+      vits ? std::vector<std::string>{"val/loss", "val/mel_loss", "val/kl_loss", "val/duration_loss", "train/loss",
+                                      "train/mel_loss", "train/kl_loss", "train/duration_loss", "train/gen_loss",
+                                      "train/fm_loss", "train/disc_loss"}
+           : std::vector<std::string>{"val/loss", "val/mle", "val/duration", "train/loss", "train/mle", "train/duration"};
+  std::vector<std::string> known = model_terms;
+  for (const char* m : {"val/mcd", "val/wer", "val/cer"}) known.push_back(m);
+  if (OneOf(metric, known, &list)) {
     if (metric == "val/mcd" && c.validation.samples == 0) {
       e.Add(path, "val/mcd is measured on the validation samples: set validation.samples >= 1");
     }
@@ -130,8 +139,9 @@ void ValidateTraining(const TrainConfig& c, ConfigErrors& e) {
   const TrainingConfig& t = c.training;
   if (t.epochs < 1) e.Add("training.epochs", "must be >= 1");
   if (t.max_steps < 0) e.Add("training.max_steps", "must be >= 0 (0 = no limit)");
-  CheckEnum(e, "training.optimizer", t.optimizer, {"adam"});
-  CheckEnum(e, "training.scheduler", t.scheduler, {"noam", "constant"});
+  CheckEnum(e, "training.optimizer", t.optimizer, {"adam", "adamw"});
+  CheckEnum(e, "training.scheduler", t.scheduler, {"noam", "constant", "exponential"});
+  if (!(t.lr_decay > 0 && t.lr_decay <= 1)) e.Add("training.lr_decay", "must be in (0, 1]");
   CheckEnum(e, "training.precision", t.precision, {"fp32", "bf16", "fp16"});
   if (!(t.learning_rate > 0)) e.Add("training.learning_rate", "must be > 0");
   if (t.warmup_steps < 1) e.Add("training.warmup_steps", "must be >= 1");
@@ -220,6 +230,9 @@ std::string Printed(const VitsConfig& v) {
 // exactly its rate, and the levels together by the hop, or audio and spectrogram frames disagree.
 void ValidateVits(const TrainConfig& c, ConfigErrors& e) {
   const VitsConfig& v = c.model.vits;
+  if (c.model.type == "vits" && c.training.precision != "fp32") {
+    e.Add("training.precision", "VITS trains in fp32 (mixed precision for its two networks is not implemented yet)");
+  }
   if (c.model.type != "vits") {
     // Resolved configs print the section with its defaults; only a changed value is a mistake.
     if (Printed(v) != Printed(VitsConfig{})) {
@@ -315,16 +328,6 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
     }
   }
   return e.ToStatus();
-}
-
-absl::Status CheckTrainable(const TrainConfig& c) {
-  if (c.model.type == "vits") {
-    return absl::UnimplementedError(
-        "model.type: vits cannot be trained by `ttsd train` or the daemon yet: the VITS model and its training "
-        "step exist (`ttsd bench train-step` runs them), the run loop (data with waveforms, both optimizers in "
-        "checkpoints, validation audio) does not. Use model.type: glow_tts to train a voice today.");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace ttsd::core

@@ -11,7 +11,4 @@ namespace ttsd::core {
 // INVALID_ARGUMENT listing every problem with line:col (from `marks`) and field path; OK otherwise.
 absl::Status ValidateConfig(const TrainConfig& config, const SourceMap& marks, const std::string& source);
 
-// What the run loop cannot train yet, refused before any data is read or any job is queued.
-absl::Status CheckTrainable(const TrainConfig& config);
-
 }  // namespace ttsd::core

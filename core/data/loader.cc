@@ -1,5 +1,8 @@
 #include "core/data/loader.h"
 
+#include "absl/strings/str_cat.h"
+#include "core/audio/resample.h"
+#include "core/audio/wav.h"
 #include "core/data/feature_cache.h"
 
 namespace ttsd::core {
@@ -14,12 +17,27 @@ std::vector<int64_t> FramesOf(const PreparedDataset& ds, const std::vector<size_
 
 }  // namespace
 
+absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const AudioConfig& audio) {
+  auto read = ReadAudio(u.utt.audio_path);
+  if (!read.ok()) return read.status();
+  Audio mono = ToMono(*std::move(read));
+  std::vector<float> wave = std::move(mono.samples);
+  if (mono.sample_rate != audio.sample_rate) {
+    auto resampled = Resample(wave, mono.sample_rate, audio.sample_rate);
+    if (!resampled.ok()) return resampled.status();
+    wave = *std::move(resampled);
+  }
+  wave.resize(wave.size() / static_cast<size_t>(audio.hop_length) * static_cast<size_t>(audio.hop_length));
+  return wave;
+}
+
 DataLoader::DataLoader(const PreparedDataset& dataset, std::vector<size_t> subset, const BatchConfig& config,
-                       double pad_value, uint64_t seed, bool shuffle)
+                       double pad_value, uint64_t seed, bool shuffle, const AudioConfig* waveforms)
     : dataset_(dataset),
       subset_(std::move(subset)),
       config_(config),
       pad_value_(pad_value),
+      waveforms_(waveforms != nullptr ? std::optional<AudioConfig>(*waveforms) : std::nullopt),
       sampler_(FramesOf(dataset, subset_), config, seed, shuffle) {}
 
 DataLoader::~DataLoader() { Stop(); }
@@ -107,6 +125,28 @@ absl::StatusOr<Batch> DataLoader::Collate(const std::vector<size_t>& local, Samp
     batch.speakers[b] = dataset_.utterances[batch.items[b]].speaker_id;
     auto mel = torch::from_blob(const_cast<float*>(f.mel.data.data()), {f.mel.rows, f.mel.cols}, torch::kFloat32);
     batch.mels[b].narrow(1, 0, f.mel.cols).copy_(mel);
+  }
+  if (waveforms_) {
+    std::vector<std::vector<float>> waves;
+    int64_t longest = waveforms_->hop_length;
+    for (size_t item : batch.items) {
+      const auto& u = dataset_.utterances[item];
+      auto wave = LoadWave(u, *waveforms_);
+      if (!wave.ok()) {
+        return absl::DataLossError(absl::StrCat("audio of ", u.utt.id, " (", u.utt.where, ") became unreadable after ",
+                                                "the data check: ", wave.status().message()));
+      }
+      longest = std::max<int64_t>(longest, static_cast<int64_t>(wave->size()));
+      waves.push_back(*std::move(wave));
+    }
+    batch.wave = torch::zeros({B, 1, longest}, torch::kFloat32);
+    batch.wave_lengths = torch::zeros({B}, torch::kInt64);
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& w = waves[b];
+      batch.wave_lengths[b] = static_cast<int64_t>(w.size());
+      batch.wave[b][0].narrow(0, 0, static_cast<int64_t>(w.size()))
+          .copy_(torch::from_blob(const_cast<float*>(w.data()), {static_cast<int64_t>(w.size())}, torch::kFloat32));
+    }
   }
   batch.next = next;
   return batch;

@@ -23,15 +23,22 @@ struct Batch {
   torch::Tensor mels;         // [B, n_mels, F] float32, padded with the log floor
   torch::Tensor mel_lengths;  // [B] int64
   torch::Tensor speakers;     // [B] int64
+  torch::Tensor wave;         // [B, 1, T] float32, zero padded; T a multiple of hop_length (waveform loaders only)
+  torch::Tensor wave_lengths; // [B] samples, each a multiple of hop_length (waveform loaders only)
   std::vector<size_t> items;  // indices into the PreparedDataset's utterances
   SamplerPosition next;       // sampler position after this batch: save it to resume exactly here
 };
 
+// An utterance's audio at audio.sample_rate, cut to whole hops (what waveform loaders batch).
+absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const AudioConfig& audio);
+
 class DataLoader {
  public:
   // `subset` are indices into dataset.utterances (e.g. dataset.train); must have features.
+  // With `waveforms` (models that train on audio, e.g. VITS), each batch also carries every utterance's
+  // audio, read from its file and resampled to audio.sample_rate, cut to whole hops.
   DataLoader(const PreparedDataset& dataset, std::vector<size_t> subset, const BatchConfig& config,
-             double pad_value, uint64_t seed, bool shuffle = true);
+             double pad_value, uint64_t seed, bool shuffle = true, const AudioConfig* waveforms = nullptr);
   ~DataLoader();
 
   // Begins (or restarts) iteration at `from`; batches before from.batch in that epoch are skipped.
@@ -50,6 +57,7 @@ class DataLoader {
   std::vector<size_t> subset_;
   BatchConfig config_;
   double pad_value_;
+  std::optional<AudioConfig> waveforms_;
   BucketSampler sampler_;
 
   absl::Mutex mu_;

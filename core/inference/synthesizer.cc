@@ -4,14 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "core/audio/griffin_lim.h"
 #include "core/audio/mel_torch.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
-#include "core/models/glow_tts/glow_tts.h"
 #include "core/text/tokenizer.h"
 #include "core/train/checkpoint.h"
+#include "core/train/trainable_model.h"
 
 namespace ttsd::core::inference {
 namespace fs = std::filesystem;
@@ -21,7 +20,7 @@ struct Synthesizer::Impl {
   TrainConfig config;
   std::vector<std::string> speakers;
   std::unique_ptr<Tokenizer> tokenizer;
-  models::GlowTts model{nullptr};
+  std::unique_ptr<train::TrainableModel> model;  // reads `config` (per-call options are applied to it)
 };
 
 namespace {
@@ -53,11 +52,11 @@ absl::StatusOr<std::unique_ptr<Synthesizer>> Synthesizer::Create(const std::stri
   for (const auto& s : speakers) impl->speakers.push_back(s.get<std::string>());
   const int64_t n_symbols = symbols.size();
   TTSD_ASSIGN_OR_RETURN(impl->tokenizer, Tokenizer::Create(impl->config.text, std::move(symbols)));
-  impl->model = models::GlowTts(impl->config.model, n_symbols, impl->config.audio.n_mels,
-                                static_cast<int64_t>(impl->speakers.size()));
+  impl->model = train::MakeTrainableModel(impl->config, n_symbols, static_cast<int64_t>(impl->speakers.size()),
+                                          torch::kCPU);
   train::CheckpointMeta loaded;
-  TTSD_RETURN_IF_ERROR(train::Checkpointer::Load(impl->path, *impl->model, nullptr, &loaded));
-  impl->model->eval();
+  TTSD_RETURN_IF_ERROR(train::Checkpointer::Load(impl->path, impl->model->module(), {}, &loaded));
+  impl->model->module().eval();
   return std::unique_ptr<Synthesizer>(new Synthesizer(std::move(impl)));
 }
 
@@ -68,7 +67,6 @@ const TrainConfig& Synthesizer::config() const { return impl_->config; }
 const std::string& Synthesizer::checkpoint_path() const { return impl_->path; }
 
 absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const SynthesisOptions& o) {
-  const TrainConfig& c = impl_->config;
   TTSD_ASSIGN_OR_RETURN(TokenizedText tok, impl_->tokenizer->Encode(text));
   if (tok.ids.empty()) return absl::InvalidArgumentError("the text has no speakable symbols");
   int64_t speaker = 0;
@@ -81,18 +79,22 @@ absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const
     }
     speaker = it - impl_->speakers.begin();
   }
+  // This call's options, in the config the model reads, put back afterwards.
+  TrainConfig& live = impl_->config;
+  const TrainConfig saved = live;
+  if (o.noise_scale >= 0) live.model.noise_scale = o.noise_scale;
+  if (o.length_scale > 0) live.model.length_scale = o.length_scale;
+  if (o.griffin_lim_iters > 0) live.audio.griffin_lim_iters = o.griffin_lim_iters;
+  live.seed = o.seed;
   torch::manual_seed(o.seed);
-  auto ids = torch::tensor(std::vector<int64_t>(tok.ids.begin(), tok.ids.end()), torch::kInt64).unsqueeze(0);
-  auto lengths = torch::tensor({ids.size(1)}, torch::kInt64);
-  auto speakers = torch::tensor({speaker}, torch::kInt64);
-  auto [mel, mel_lengths] = impl_->model->Infer(ids, lengths, speakers,
-                                                o.noise_scale >= 0 ? o.noise_scale : c.model.noise_scale,
-                                                o.length_scale > 0 ? o.length_scale : c.model.length_scale);
+  train::Spoken spoken = impl_->model->Speak(std::vector<int64_t>(tok.ids.begin(), tok.ids.end()), speaker);
+  live = saved;
+  if (spoken.wave.empty()) return absl::FailedPreconditionError("the model predicted (almost) no audio for this text");
   Synthesis out;
   out.symbols = tok.symbols;
-  out.mel = FromTensor(mel[0].narrow(1, 0, mel_lengths[0].item<int64_t>()));
-  out.wave = GriffinLim(out.mel, c.audio, o.griffin_lim_iters > 0 ? o.griffin_lim_iters : c.audio.griffin_lim_iters, o.seed);
-  out.sample_rate = c.audio.sample_rate;
+  out.mel = std::move(spoken.mel);
+  out.wave = std::move(spoken.wave);
+  out.sample_rate = impl_->config.audio.sample_rate;
   return out;
 }
 

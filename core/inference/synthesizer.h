@@ -1,4 +1,4 @@
-// Synthesizer: a trained checkpoint + text -> log-mel -> Griffin-Lim waveform. Everything it needs
+// Synthesizer: a trained checkpoint + text -> speech (Glow-TTS: log-mel -> Griffin-Lim; VITS: the generator). Everything it needs
 // (config, symbol table, speakers) comes from the checkpoint itself, so a checkpoint file is a voice.
 // Not thread-safe (one model, one phonemizer); create one per thread.
 #pragma once
@@ -23,8 +23,8 @@ struct SynthesisOptions {
 
 struct Synthesis {
   std::string symbols;      // what the model read (IPA or characters)
-  FloatMatrix mel;          // [n_mels, frames] log-mel
-  std::vector<float> wave;  // Griffin-Lim, at sample_rate
+  FloatMatrix mel;          // [n_mels, frames] log-mel (VITS: measured on its audio)
+  std::vector<float> wave;  // at sample_rate: Griffin-Lim of the mel (Glow-TTS), or the generator's (VITS)
   int sample_rate = 0;
 };
 

@@ -16,6 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The first optimizer keeps the key checkpoints have always used; a second (VITS's discriminators) is
+// "optimizer_1", and so on.
+std::string OptimizerKey(size_t i) { return i == 0 ? "optimizer" : "optimizer_" + std::to_string(i); }
+
 std::string CheckpointName(int64_t step) { return absl::StrFormat("ckpt-%09d.pt", step); }
 
 int64_t StepOf(const std::string& name) {
@@ -120,17 +124,21 @@ absl::Status VerifyCheckpoint(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CheckpointInfo> Checkpointer::Save(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+absl::StatusOr<CheckpointInfo> Checkpointer::Save(const torch::nn::Module& model,
+                                                  const std::vector<torch::optim::Optimizer*>& optimizers,
                                                   const CheckpointMeta& meta, bool is_best) {
   TTSD_RETURN_IF_ERROR(EnsureDirectory(dir_));
   std::ostringstream bytes;
   try {
     torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive model_archive, optim_archive;
+    torch::serialize::OutputArchive model_archive;
     model.save(model_archive);
-    optimizer.save(optim_archive);
     archive.write("model", model_archive);
-    archive.write("optimizer", optim_archive);
+    for (size_t i = 0; i < optimizers.size(); ++i) {
+      torch::serialize::OutputArchive optim_archive;
+      optimizers[i]->save(optim_archive);
+      archive.write(OptimizerKey(i), optim_archive);
+    }
     WriteMeta(archive, meta);
     archive.save_to(bytes);
   } catch (const c10::Error& e) {
@@ -217,8 +225,9 @@ int Checkpointer::RemovePartialWrites() const {
   return removed;
 }
 
-absl::Status Checkpointer::Load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                                CheckpointMeta* meta, const torch::Device& device) {
+absl::Status Checkpointer::Load(const std::string& path, torch::nn::Module& model,
+                                const std::vector<torch::optim::Optimizer*>& optimizers, CheckpointMeta* meta,
+                                const torch::Device& device) {
   TTSD_RETURN_IF_ERROR(VerifyCheckpoint(path));
   try {
     torch::serialize::InputArchive archive;
@@ -226,12 +235,12 @@ absl::Status Checkpointer::Load(const std::string& path, torch::nn::Module& mode
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
-    if (optimizer != nullptr) {
+    for (size_t i = 0; i < optimizers.size(); ++i) {
       torch::serialize::InputArchive optim_archive;
-      archive.read("optimizer", optim_archive);
-      optimizer->load(optim_archive);
+      archive.read(OptimizerKey(i), optim_archive);
+      optimizers[i]->load(optim_archive);
     }
-    TTSD_ASSIGN_OR_RETURN(*meta, ReadMetaFrom(archive, /*restore_rng=*/optimizer != nullptr, device));
+    TTSD_ASSIGN_OR_RETURN(*meta, ReadMetaFrom(archive, /*restore_rng=*/!optimizers.empty(), device));
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat(path, ": cannot load (", e.what_without_backtrace(),
                                             "); was it written for a different model size?"));

@@ -56,15 +56,17 @@ class Checkpointer {
  public:
   Checkpointer(std::string dir, CheckpointConfig config) : dir_(std::move(dir)), config_(std::move(config)) {}
 
-  // Saves, points `latest` (and `best` when is_best) at it, then applies retention.
-  absl::StatusOr<CheckpointInfo> Save(const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+  // Saves the model and every optimizer (in order), points `latest` (and `best` when is_best) at it,
+  // then applies retention.
+  absl::StatusOr<CheckpointInfo> Save(const torch::nn::Module& model, const std::vector<torch::optim::Optimizer*>& optimizers,
                                       const CheckpointMeta& meta, bool is_best);
 
   // Loads `path` after verifying its sidecar, its tensors onto `device` (where `model` lives). The model
-  // and optimizer must have the checkpoint's shape. With an optimizer (a resume) the generators are
-  // restored too.
-  static absl::Status Load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                           CheckpointMeta* meta, const torch::Device& device = torch::kCPU);
+  // and optimizers must have the checkpoint's shape. With optimizers (a resume) the generators are
+  // restored too; with none, only the weights are read.
+  static absl::Status Load(const std::string& path, torch::nn::Module& model,
+                           const std::vector<torch::optim::Optimizer*>& optimizers, CheckpointMeta* meta,
+                           const torch::Device& device = torch::kCPU);
   // Only the metadata (config, symbols, state); verifies the sidecar too.
   static absl::StatusOr<CheckpointMeta> ReadMeta(const std::string& path);
 

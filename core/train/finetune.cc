@@ -1,5 +1,7 @@
 #include "core/train/finetune.h"
 
+#include "core/train/trainable_model.h"
+
 #include <fnmatch.h>
 
 #include <filesystem>
@@ -248,15 +250,16 @@ void CheckDataAmount(const PreparedDataset& ds, const TrainConfig& cfg, Finetune
 }
 
 absl::Status LoadPretrainedWeights(const PretrainedModel& base, const TrainConfig& cfg, const SymbolTable& symbols,
-                                   const std::vector<std::string>& speakers, models::GlowTts& model,
+                                   const std::vector<std::string>& speakers, torch::nn::Module& model,
                                    FinetuneReport* report) {
-  models::GlowTts pre(base.config.model, base.symbols.size(), base.config.audio.n_mels,
-                      static_cast<int64_t>(base.speakers.size()));
+  auto base_model = MakeTrainableModel(base.config, base.symbols.size(), static_cast<int64_t>(base.speakers.size()),
+                                       torch::kCPU);
+  torch::nn::Module& pre = base_model->module();
   CheckpointMeta unused;
-  TTSD_RETURN_IF_ERROR(Checkpointer::Load(base.path, *pre, nullptr, &unused));
+  TTSD_RETURN_IF_ERROR(Checkpointer::Load(base.path, pre, {}, &unused));
   std::map<std::string, torch::Tensor> source;
-  for (const auto& p : pre->named_parameters()) source[p.key()] = p.value();
-  for (const auto& b : pre->named_buffers()) source[b.key()] = b.value();
+  for (const auto& p : pre.named_parameters()) source[p.key()] = p.value();
+  for (const auto& b : pre.named_buffers()) source[b.key()] = b.value();
   const FinetuneConfig& ft = cfg.finetune;
   int loaded = 0;
   std::vector<std::string> excluded, reinitialised, fresh;
@@ -298,8 +301,8 @@ absl::Status LoadPretrainedWeights(const PretrainedModel& base, const TrainConfi
     ++loaded;
     return absl::OkStatus();
   };
-  for (auto& p : model->named_parameters()) TTSD_RETURN_IF_ERROR(copy(p.key(), p.value()));
-  for (auto& b : model->named_buffers()) TTSD_RETURN_IF_ERROR(copy(b.key(), b.value()));
+  for (auto& p : model.named_parameters()) TTSD_RETURN_IF_ERROR(copy(p.key(), p.value()));
+  for (auto& b : model.named_buffers()) TTSD_RETURN_IF_ERROR(copy(b.key(), b.value()));
   std::vector<std::string> dropped;
   for (const auto& [name, t] : source) {
     if (used.count(name) == 0 && std::find(excluded.begin(), excluded.end(), name) == excluded.end() &&
@@ -314,10 +317,10 @@ absl::Status LoadPretrainedWeights(const PretrainedModel& base, const TrainConfi
   return absl::OkStatus();
 }
 
-int Freeze(const TrainConfig& cfg, models::GlowTts& model, FinetuneReport* report) {
+int Freeze(const TrainConfig& cfg, torch::nn::Module& model, FinetuneReport* report) {
   int frozen = 0;
   int64_t values = 0, total = 0;
-  for (auto& p : model->named_parameters()) {
+  for (auto& p : model.named_parameters()) {
     total += p.value().numel();
     if (!MatchesAny(p.key(), cfg.finetune.freeze)) continue;
     p.value().set_requires_grad(false);

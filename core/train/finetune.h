@@ -18,7 +18,6 @@
 #include "absl/status/statusor.h"
 #include "core/config/train_config.h"
 #include "core/data/dataset.h"
-#include "core/models/glow_tts/glow_tts.h"
 #include "core/text/symbols.h"
 #include "core/train/checkpoint.h"
 
@@ -56,11 +55,11 @@ void CheckDataAmount(const PreparedDataset& ds, const TrainConfig& cfg, Finetune
 // Copies the base's weights into `model` (built for the new symbols and speakers). An error when a
 // parameter that is to be loaded has another shape.
 absl::Status LoadPretrainedWeights(const PretrainedModel& base, const TrainConfig& cfg, const SymbolTable& symbols,
-                                   const std::vector<std::string>& speakers, models::GlowTts& model,
+                                   const std::vector<std::string>& speakers, torch::nn::Module& model,
                                    FinetuneReport* report);
 
 // requires_grad = false on every parameter matching finetune.freeze; returns how many tensors.
-int Freeze(const TrainConfig& cfg, models::GlowTts& model, FinetuneReport* report);
+int Freeze(const TrainConfig& cfg, torch::nn::Module& model, FinetuneReport* report);
 
 // "job:<id>[@<step>|@best|@latest]" (the daemon's own jobs): the job id and the selector ("latest"
 // when none). INVALID_ARGUMENT for anything else.

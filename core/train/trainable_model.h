@@ -67,6 +67,24 @@ class TrainableModel {
 std::unique_ptr<TrainableModel> MakeTrainableModel(const TrainConfig& cfg, int64_t n_symbols, int64_t n_speakers,
                                                    const torch::Device& device);
 
+// training.optimizer (adam | adamw) over `params`, with the config's betas, eps and weight decay; the
+// learning rate is set before every step.
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<torch::Tensor>& params, const TrainingConfig& t);
+
+// Saves the CPU (and the device's) random generator on construction and puts it back on destruction:
+// validation draws noise, and a run with validation must train exactly as one without.
+class GeneratorGuard {
+ public:
+  explicit GeneratorGuard(const torch::Device& device);
+  ~GeneratorGuard();
+  GeneratorGuard(const GeneratorGuard&) = delete;
+  GeneratorGuard& operator=(const GeneratorGuard&) = delete;
+
+ private:
+  torch::Device device_;
+  torch::Tensor cpu_, cuda_;
+};
+
 // Sets every parameter group's learning rate.
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
 

@@ -13,13 +13,12 @@
 #include "core/common/file_util.h"
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
-#include "core/config/validate.h"
 #include "core/data/dataset.h"
 #include "core/data/loader.h"
-#include "core/models/glow_tts/glow_tts.h"
 #include "core/train/checkpoint.h"
 #include "core/train/finetune.h"
 #include "core/train/precision.h"
+#include "core/train/trainable_model.h"
 #include "core/train/tensorboard_sink.h"
 #include "core/train/validation_samples.h"
 
@@ -32,38 +31,15 @@ bool Improves(double value, double best, const std::string& mode, double min_del
   return mode == "max" ? value > best + min_delta : value < best - min_delta;
 }
 
-double LearningRate(const TrainingConfig& t, int64_t hidden, int64_t step) {
+double LearningRate(const TrainingConfig& t, int64_t hidden, int64_t step, int64_t epoch) {
   if (t.scheduler == "constant") return t.learning_rate;
+  if (t.scheduler == "exponential") return t.learning_rate * std::pow(t.lr_decay, static_cast<double>(epoch));
   double s = static_cast<double>(std::max<int64_t>(step, 1));
   return t.learning_rate * std::pow(static_cast<double>(hidden), -0.5) *
          std::min(std::pow(s, -0.5), s * std::pow(static_cast<double>(t.warmup_steps), -1.5));
 }
 
 namespace {
-
-struct Losses {
-  double mle = 0, duration = 0;
-  double total() const { return mle + duration; }
-};
-
-// What became of one optimizer step.
-enum class StepOutcome {
-  kApplied,
-  kNonFinite,  // the loss or a gradient was NaN/inf: no update, counted towards max_nonfinite_steps
-  kOverflow,   // fp16 only: the scaled gradients overflowed; no update, the loss scale halves
-};
-
-// The batch on the training device.
-Batch OnDevice(const Batch& b, const torch::Device& device) {
-  if (device.is_cpu()) return b;
-  Batch d = b;
-  d.ids = b.ids.to(device);
-  d.id_lengths = b.id_lengths.to(device);
-  d.mels = b.mels.to(device);
-  d.mel_lengths = b.mel_lengths.to(device);
-  d.speakers = b.speakers.to(device);
-  return d;
-}
 
 // Everything one run holds; Train() wires it together and runs the loop.
 class Run {
@@ -88,8 +64,9 @@ class Run {
 
  private:
   absl::Status Resume();
-  Losses Step(const Batch& batch, double* grad_norm, StepOutcome* outcome);
-  Losses Validate();
+  // Held-out losses over the validation split (each batch weighted by its size).
+  std::map<std::string, double> Validate();
+  double Lr(int64_t step) const { return LearningRate(cfg_.training, cfg_.model.hidden_channels, step, state_.position.epoch); }
   absl::Status SaveCheckpoint(bool is_best);
   // Losses, audio and metrics of one validation; updates the best and early-stopping trackers.
   void RunValidation(bool* is_best, bool* early_stop);
@@ -105,8 +82,7 @@ class Run {
   torch::Device device_;
   LossScaler scaler_;
   Checkpointer checkpointer_;
-  models::GlowTts model_{nullptr};
-  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<TrainableModel> model_;
   TrainingState state_;
   std::string last_checkpoint_;
   int64_t last_saved_step_ = -1;
@@ -133,7 +109,7 @@ CheckpointMeta Run::Meta() const {
 }
 
 absl::Status Run::SaveCheckpoint(bool is_best) {
-  TTSD_ASSIGN_OR_RETURN(CheckpointInfo info, checkpointer_.Save(*model_, *optimizer_, Meta(), is_best));
+  TTSD_ASSIGN_OR_RETURN(CheckpointInfo info, checkpointer_.Save(model_->module(), model_->optimizers(), Meta(), is_best));
   last_checkpoint_ = info.path;
   last_saved_step_ = state_.step;
   sink_->OnCheckpoint({info.step, info.path, info.sha256, info.bytes, is_best});
@@ -157,7 +133,7 @@ absl::Status Run::Resume() {
     path = *newest;
   }
   CheckpointMeta meta;
-  TTSD_RETURN_IF_ERROR(Checkpointer::Load(path, *model_, optimizer_.get(), &meta, device_));
+  TTSD_RETURN_IF_ERROR(Checkpointer::Load(path, model_->module(), model_->optimizers(), &meta, device_));
   if (meta.symbols_json != symbols_json_) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, " was trained with a different symbol table; resume with the config it was made with (its "
@@ -174,69 +150,28 @@ absl::Status Run::Resume() {
   return absl::OkStatus();
 }
 
-Losses Run::Step(const Batch& batch, double* grad_norm, StepOutcome* outcome) {
-  model_->train();
-  Batch b = OnDevice(batch, device_);
-  models::GlowTtsForward out;
-  {
-    AutocastScope autocast(device_, cfg_.training.precision);
-    out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
-  }
-  auto l = model_->Losses(out);
-  ClearGradients(*optimizer_);
-  scaler_.Scale(l.mle + l.duration).backward();
-  scaler_.Unscale(model_->parameters());
-  double max_norm = cfg_.training.grad_clip > 0 ? cfg_.training.grad_clip : std::numeric_limits<double>::infinity();
-  *grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
-  Losses r{l.mle.item<double>(), l.duration.item<double>()};
-  const bool loss_finite = std::isfinite(r.total()), grads_finite = std::isfinite(*grad_norm);
-  scaler_.Update(grads_finite);
-  if (loss_finite && grads_finite) {
-    double lr = LearningRate(cfg_.training, cfg_.model.hidden_channels, state_.step + 1);
-    for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-    optimizer_->step();
-    *outcome = StepOutcome::kApplied;
-  } else {
-    ClearGradients(*optimizer_);  // skip the update; the bad batch leaves no trace
-    *outcome = loss_finite && scaler_.enabled ? StepOutcome::kOverflow : StepOutcome::kNonFinite;
-  }
-  return r;
-}
-
-Losses Run::Validate() {
-  Losses sum;
-  if (ds_.validation.empty()) return sum;
-  torch::NoGradGuard no_grad;
-  model_->eval();
-  DataLoader loader(ds_, ds_.validation, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/false);
+std::map<std::string, double> Run::Validate() {
+  std::map<std::string, double> mean;
+  if (ds_.validation.empty()) return mean;
+  GeneratorGuard generators(device_);  // a model may draw noise in its losses (VITS): training stays exact
+  DataLoader loader(ds_, ds_.validation, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/false,
+                    model_->needs_waveforms() ? &cfg_.audio : nullptr);
   loader.Start({0, 0});
   double weight = 0;
   for (int n = 0; cfg_.validation.max_batches == 0 || n < cfg_.validation.max_batches; ++n) {
     auto next = loader.Next();
     if (!next.ok() || !next->has_value()) break;
-    Batch b = OnDevice(**next, device_);
-    models::GlowTtsForward out;
-    {
-      AutocastScope autocast(device_, cfg_.training.precision);
-      out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
-    }
-    auto l = model_->Losses(out);
-    double w = static_cast<double>(b.items.size());
-    sum.mle += w * l.mle.item<double>();
-    sum.duration += w * l.duration.item<double>();
+    const double w = static_cast<double>((*next)->items.size());
+    for (const auto& [k, v] : model_->EvalLosses(**next)) mean[k] += w * v;
     weight += w;
   }
-  if (weight > 0) {
-    sum.mle /= weight;
-    sum.duration /= weight;
-  }
-  return sum;
+  for (auto& [k, v] : mean) v /= weight;
+  return mean;
 }
 
 void Run::RunValidation(bool* is_best, bool* early_stop) {
-  Losses v = Validate();
-  std::map<std::string, double> values = {{"val/loss", v.total()}, {"val/mle", v.mle}, {"val/duration", v.duration}};
-  for (const auto& [k, x] : WriteValidationSamples(model_, ds_, sentences_, cfg_, device_, state_.step, o_.output_dir, sink_,
+  std::map<std::string, double> values = Validate();
+  for (const auto& [k, x] : WriteValidationSamples(*model_, ds_, sentences_, cfg_, device_, state_.step, o_.output_dir, sink_,
                                                      recognizer_.get())) {
     values[k] = x;
   }
@@ -281,29 +216,22 @@ void Run::RunValidation(bool* is_best, bool* early_stop) {
 
 absl::StatusOr<TrainResult> Run::Execute() {
   torch::manual_seed(cfg_.seed);
-  model_ = models::GlowTts(cfg_.model, symbols_.size(), cfg_.audio.n_mels, static_cast<int64_t>(ds_.speakers.size()));
-  model_->to(device_);
+  model_ = MakeTrainableModel(cfg_, symbols_.size(), static_cast<int64_t>(ds_.speakers.size()), device_);
   // A fine-tune starts from the base's weights; a resume then loads its own checkpoint over them.
-  if (base_) TTSD_RETURN_IF_ERROR(LoadPretrainedWeights(*base_, cfg_, symbols_, ds_.speakers, model_, &report_));
-  Freeze(cfg_, model_, &report_);
+  if (base_) {
+    TTSD_RETURN_IF_ERROR(LoadPretrainedWeights(*base_, cfg_, symbols_, ds_.speakers, model_->module(), &report_));
+  }
+  Freeze(cfg_, model_->module(), &report_);
   if (base_) {
     for (const auto& w : report_.warnings) sink_->OnLog(absl::StrCat("fine-tune warning: ", w));
     for (const auto& n : report_.notes) sink_->OnLog(absl::StrCat("fine-tune: ", n));
     TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o_.output_dir) / "finetune_report.txt").string(), report_.ToString()));
   }
-  std::vector<torch::Tensor> trainable;  // frozen parameters stay out of the optimizer entirely
-  for (const auto& p : model_->parameters()) {
-    if (p.requires_grad()) trainable.push_back(p);
-  }
+  model_->CreateOptimizers();  // over what is not frozen: frozen parameters stay out of the optimizers
   const auto& t = cfg_.training;
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      trainable, torch::optim::AdamOptions(LearningRate(t, cfg_.model.hidden_channels, 1))
-                     .betas(std::make_tuple(t.adam_beta1, t.adam_beta2))
-                     .eps(t.adam_eps)
-                     .weight_decay(t.weight_decay));
   int64_t params = 0;
-  for (const auto& p : model_->parameters()) params += p.numel();
-  sink_->OnLog(absl::StrCat("model glow_tts (preset ", cfg_.model.preset, "): ", params, " parameters, ",
+  for (const auto& p : model_->module().parameters()) params += p.numel();
+  sink_->OnLog(absl::StrCat("model ", cfg_.model.type, " (preset ", cfg_.model.preset, "): ", params, " parameters, ",
                               ds_.speakers.size(), " speaker(s), ", symbols_.size(), " symbols; ", device_.str(), ", ",
                               t.precision));
   if (cfg_.validation.asr == "pocketsphinx") {
@@ -323,7 +251,8 @@ absl::StatusOr<TrainResult> Run::Execute() {
     RunValidation(&is_best, &early_stop);
     if (is_best) TTSD_RETURN_IF_ERROR(SaveCheckpoint(true));
   }
-  DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed);
+  DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/true,
+                    model_->needs_waveforms() ? &cfg_.audio : nullptr);
   const int64_t per_epoch = static_cast<int64_t>(loader.BatchesInEpoch(0));
   const int64_t total = t.max_steps > 0 ? std::min<int64_t>(t.max_steps, per_epoch * t.epochs) : per_epoch * t.epochs;
   TrainResult result;
@@ -337,9 +266,8 @@ absl::StatusOr<TrainResult> Run::Execute() {
       if (!next->has_value()) break;
       const Batch& batch = **next;
       auto t0 = std::chrono::steady_clock::now();
-      double grad_norm = 0;
-      StepOutcome outcome = StepOutcome::kApplied;
-      Losses l = Step(batch, &grad_norm, &outcome);
+      StepOutput out = model_->Step(batch, Lr(state_.step + 1), scaler_);
+      const StepOutcome outcome = out.outcome;
       const bool finite = outcome != StepOutcome::kNonFinite;
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ema_step = ema_step == 0 ? secs : 0.9 * ema_step + 0.1 * secs;
@@ -352,8 +280,8 @@ absl::StatusOr<TrainResult> Run::Execute() {
         e.step = state_.step;
         e.epoch = state_.position.epoch;
         e.total_steps = total;
-        e.values = {{"train/loss", l.total()}, {"train/mle", l.mle}, {"train/duration", l.duration},
-                    {"lr", LearningRate(t, cfg_.model.hidden_channels, state_.step)}, {"grad_norm", grad_norm}};
+        e.values = std::move(out.values);
+        e.values["lr"] = Lr(state_.step);
         if (!finite) e.values["skipped_nonfinite"] = static_cast<double>(state_.nonfinite_in_row);
         if (scaler_.enabled) e.values["loss_scale"] = scaler_.scale;
         if (outcome == StepOutcome::kOverflow) e.values["skipped_overflow"] = 1;
@@ -421,7 +349,6 @@ absl::StatusOr<TrainResult> Run::Execute() {
 
 absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   const TrainConfig& cfg = o.config;
-  TTSD_RETURN_IF_ERROR(CheckTrainable(cfg));
   TTSD_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(cfg.training.device));  // before any work
   TTSD_RETURN_IF_ERROR(EnsureDirectory(o.output_dir));
   TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "config.yaml").string(), EmitConfigYaml(cfg)));

@@ -40,8 +40,9 @@ bool Improves(double value, double best, const std::string& mode, double min_del
 
 absl::StatusOr<TrainResult> Train(const TrainerOptions& options);
 
-// Learning rate at `step` (1-based): noam = learning_rate * hidden^-0.5 * min(step^-0.5, step *
-// warmup^-1.5), as the Transformer and Glow-TTS papers; constant = learning_rate.
-double LearningRate(const TrainingConfig& t, int64_t hidden_channels, int64_t step);
+// Learning rate at `step` (1-based) in `epoch` (0-based): noam = learning_rate * hidden^-0.5 *
+// min(step^-0.5, step * warmup^-1.5), as the Transformer and Glow-TTS papers; exponential =
+// learning_rate * lr_decay^epoch, as VITS; constant = learning_rate.
+double LearningRate(const TrainingConfig& t, int64_t hidden_channels, int64_t step, int64_t epoch = 0);
 
 }  // namespace ttsd::core::train

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/asr/error_rate.h"
-#include "core/audio/griffin_lim.h"
 #include "core/audio/mcd.h"
 #include "core/audio/mel_torch.h"
 #include "core/audio/resample.h"
@@ -16,66 +15,32 @@
 namespace ttsd::core::train {
 namespace {
 
-// Saves the CPU (and the device's) generator on construction and puts it back on destruction.
-class GeneratorGuard {
- public:
-  explicit GeneratorGuard(const torch::Device& device) : device_(device) {
-    cpu_ = at::detail::getDefaultCPUGenerator().get_state();
-    if (device_.is_cuda()) cuda_ = at::globalContext().defaultGenerator(device_).get_state();
-  }
-  ~GeneratorGuard() {
-    at::Generator cpu = at::detail::getDefaultCPUGenerator();  // a handle to the global generator
-    cpu.set_state(cpu_);
-    if (device_.is_cuda()) {
-      at::Generator cuda = at::globalContext().defaultGenerator(device_);
-      cuda.set_state(cuda_);
-    }
-  }
-
- private:
-  torch::Device device_;
-  torch::Tensor cpu_, cuda_;
-};
-
 // One run's validation audio at one step.
 class Speaker {
  public:
-  Speaker(models::GlowTts& model, const TrainConfig& cfg, const torch::Device& device, int64_t step,
-          std::string dir, EventSink* sink)
-      : model_(model), cfg_(cfg), device_(device), step_(step), dir_(std::move(dir)), sink_(sink) {}
+  Speaker(TrainableModel& model, const TrainConfig& cfg, int64_t step, std::string dir, EventSink* sink)
+      : model_(model), cfg_(cfg), step_(step), dir_(std::move(dir)), sink_(sink) {}
 
-  struct Spoken {
-    FloatMatrix mel;  // empty (logged) when there was nothing to vocode
-    std::vector<float> wave;
-  };
+  // Empty (and logged) when the model said nothing usable.
   Spoken Speak(const std::vector<int64_t>& ids, int64_t speaker, uint64_t noise_seed, const std::string& tag,
-                    const std::string& text) {
+               const std::string& text) {
     torch::manual_seed(noise_seed);  // the same noise at every validation: changes are the model's
-    ids_ = torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_);
-    lengths_ = torch::tensor({static_cast<int64_t>(ids.size())}, torch::kInt64).to(device_);
-    speakers_ = torch::tensor({speaker}, torch::kInt64).to(device_);
-    auto [mel, mel_lengths] = model_->Infer(ids_, lengths_, speakers_, cfg_.model.noise_scale, cfg_.model.length_scale);
-    const int64_t frames = mel_lengths[0].item<int64_t>();
-    if (frames < 2) {
-      sink_->OnLog(absl::StrCat("validation audio for ", tag, " skipped: the model predicted ", frames, " frames"));
+    Spoken out = model_.Speak(ids, speaker);
+    if (out.wave.empty()) {
+      sink_->OnLog(absl::StrCat("validation audio for ", tag, " skipped: the model predicted (almost) no frames"));
       return {};
     }
-    Spoken out;
-    out.mel = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
-    out.wave = GriffinLim(out.mel, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
     Write(absl::StrCat(dir_, "/", tag, ".wav"), tag, text, out.wave);
     return out;
   }
 
-  // TensorBoard figures for the utterance just spoken: the predicted mel over the recorded one, and the
+  // TensorBoard figures for an utterance spoken: the predicted mel over the recorded one, and the
   // alignment the model finds between its symbols and the recorded frames.
-  void Figures(const std::string& id, const FloatMatrix& target, const FloatMatrix& predicted) {
-    sink_->OnFigure({step_, absl::StrCat("mel/", id), {predicted, target}});
-    auto mels = ToTensor(target).unsqueeze(0).to(device_);
-    auto mel_lengths = torch::tensor({target.cols}, torch::kInt64).to(device_);
-    auto out = model_->forward(ids_, lengths_, mels, mel_lengths, speakers_);
-    sink_->OnFigure({step_, absl::StrCat("alignment/", id),
-                     {FromTensor(out.alignment[0].to(torch::kCPU, torch::kFloat32))}});
+  void Figures(const PreparedUtterance& u, const std::vector<int64_t>& ids, const FloatMatrix& target,
+               const FloatMatrix& predicted) {
+    sink_->OnFigure({step_, absl::StrCat("mel/", u.utt.id), {predicted, target}});
+    FloatMatrix alignment = model_.Alignment(ids, u.speaker_id, u, target);
+    if (alignment.cols > 0) sink_->OnFigure({step_, absl::StrCat("alignment/", u.utt.id), {alignment}});
   }
 
   // The recording itself, at the training sample rate, once per run.
@@ -113,18 +78,16 @@ class Speaker {
     sink_->OnSample(e);
   }
 
-  models::GlowTts& model_;
+  TrainableModel& model_;
   const TrainConfig& cfg_;
-  torch::Device device_;
   int64_t step_;
   std::string dir_;
   EventSink* sink_;
-  torch::Tensor ids_, lengths_, speakers_;  // of the last Speak()
 };
 
 }  // namespace
 
-std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds,
+std::map<std::string, double> WriteValidationSamples(TrainableModel& model, const PreparedDataset& ds,
                                                      const std::vector<ValidationSentence>& sentences,
                                                      const TrainConfig& cfg, const torch::Device& device,
                                                      int64_t step, const std::string& run_dir, EventSink* sink,
@@ -138,8 +101,7 @@ std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, con
   }
   GeneratorGuard generators(device);
   torch::NoGradGuard no_grad;
-  model->eval();
-  Speaker speaker(model, cfg, device, step, dir, sink);
+  Speaker speaker(model, cfg, step, dir, sink);
   double mcd_sum = 0;
   int mcd_count = 0;
   asr::ErrorCounts errors;
@@ -165,8 +127,8 @@ std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, con
     speaker.GroundTruth(u, run_dir);
     std::vector<int64_t> ids(features->ids.begin(), features->ids.end());
     auto spoken = speaker.Speak(ids, u.speaker_id, cfg.seed + i, u.utt.id, u.utt.text);
-    if (spoken.mel.cols == 0) continue;
-    if (i == 0) speaker.Figures(u.utt.id, features->mel, spoken.mel);
+    if (spoken.wave.empty()) continue;
+    if (i == 0) speaker.Figures(u, ids, features->mel, spoken.mel);
     recognise(spoken.wave, u.utt.text, u.utt.id);
     const double mcd = MelCepstralDistortion(spoken.mel, features->mel);
     if (std::isfinite(mcd)) {
@@ -181,7 +143,6 @@ std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, con
     recognise(speaker.Speak(sentences[i].ids, sentence_speaker, cfg.seed + 1000 + i, tag, sentences[i].text).wave, sentences[i].text,
               tag);
   }
-  model->train();
   std::map<std::string, double> metrics;
   if (mcd_count > 0) metrics["val/mcd"] = mcd_sum / mcd_count;
   if (recognised > 0) {

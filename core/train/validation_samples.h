@@ -4,7 +4,7 @@
 //  - every `validation.sentences` text, in the voice of the first training utterance;
 // with validation.asr: pocketsphinx, everything spoken is transcribed and scored against its text
 // (val/wer, val/cer: core/asr).
-// Each is vocoded with Griffin-Lim, written to <run>/samples/step_<step>/<tag>.wav and reported through
+// Each is made audible by the model (Griffin-Lim for mel models, the generator for VITS), written to <run>/samples/step_<step>/<tag>.wav and reported through
 // the sink (so the daemon streams it to watchers and TensorBoard shows it). Once per run the recordings
 // of those held-out utterances go to samples/ground_truth/<id>.wav (tag ground_truth-<id>) for comparison. Generating audio
 // draws random numbers (the prior's noise); the generators are restored afterwards, so a run with
@@ -20,8 +20,8 @@
 #include "core/asr/recognizer.h"
 #include "core/config/train_config.h"
 #include "core/data/dataset.h"
-#include "core/models/glow_tts/glow_tts.h"
 #include "core/train/event_sink.h"
+#include "core/train/trainable_model.h"
 
 namespace ttsd::core::train {
 
@@ -34,7 +34,7 @@ struct ValidationSentence {
 // "val/cer" of everything spoken when a recognizer is given. Problems (features
 // that cannot be read, a mel too short to vocode, a full disk) are logged through the sink and skipped:
 // audio is for listening, never a reason to stop training.
-std::map<std::string, double> WriteValidationSamples(models::GlowTts& model, const PreparedDataset& ds,
+std::map<std::string, double> WriteValidationSamples(TrainableModel& model, const PreparedDataset& ds,
                                                      const std::vector<ValidationSentence>& sentences,
                                                      const TrainConfig& cfg, const torch::Device& device,
                                                      int64_t step, const std::string& run_dir, EventSink* sink,

@@ -29,15 +29,22 @@ struct VitsStepResult {
 
 class VitsStepper {
  public:
-  // Not owned; all must outlive the stepper.
-  VitsStepper(models::Vits& generator, models::VitsDiscriminator& discriminator, torch::optim::Optimizer& gen_opt,
-              torch::optim::Optimizer& disc_opt, const TrainConfig& config);
+  // Not owned; all must outlive the stepper. gen_opt holds (trainable) GeneratorParameters(), disc_opt
+  // the model's discriminator's.
+  VitsStepper(models::Vits& model, torch::optim::Optimizer& gen_opt, torch::optim::Optimizer& disc_opt,
+              const TrainConfig& config);
 
   VitsStepResult Step(const VitsBatch& batch);
+  // Held-out reconstruction, KL and duration terms (the generator alone, eval mode, no gradients) and
+  // their sum as val/loss.
+  std::map<std::string, double> EvalLosses(const VitsBatch& batch);
 
  private:
+  // The generator's pass over the batch, and the real audio windows its output is compared with.
+  std::pair<models::VitsForward, torch::Tensor> Forward(const VitsBatch& batch);
+
   models::Vits& gen_;
-  models::VitsDiscriminator& disc_;
+  models::VitsDiscriminator disc_;
   torch::optim::Optimizer& gen_opt_;
   torch::optim::Optimizer& disc_opt_;
   const TrainConfig& cfg_;

@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "core/config/validate.h"
 
 namespace ttsd::server::api {
 
@@ -23,7 +22,6 @@ absl::StatusOr<core::ParsedConfig> CheckSubmission(const std::string& config_yam
   }
   auto parsed = core::LoadConfigText(config_yaml, "<submitted config>", config_dir);
   if (!parsed.ok()) return parsed.status();
-  if (auto trainable = core::CheckTrainable(parsed->config); !trainable.ok()) return trainable;
   const std::string& data = parsed->config.data.path;
   if (::access(data.c_str(), R_OK | X_OK) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("data.path: the daemon cannot read ", data,

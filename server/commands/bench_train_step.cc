@@ -46,10 +46,9 @@ double SecondsPerStep(int steps, const StepFn& step) {
 int RunVitsTrainStep(const TrainStepOptions& opt, const core::TrainConfig& cfg, int threads) {
   const int64_t n_symbols = 160, b = opt.batch_size, t = opt.text_length, f = opt.frames;
   core::models::Vits gen(cfg.model, cfg.audio, n_symbols, /*n_speakers=*/1);
-  core::models::VitsDiscriminator disc(cfg.model.vits);
   auto adamw = torch::optim::AdamWOptions(2e-4).betas(std::make_tuple(0.8, 0.99)).eps(1e-9).weight_decay(0.01);
-  torch::optim::AdamW gen_opt(gen->parameters(), adamw), disc_opt(disc->parameters(), adamw);
-  core::train::VitsStepper stepper(gen, disc, gen_opt, disc_opt, cfg);
+  torch::optim::AdamW gen_opt(gen->GeneratorParameters(), adamw), disc_opt(gen->DiscriminatorParameters(), adamw);
+  core::train::VitsStepper stepper(gen, gen_opt, disc_opt, cfg);
   core::train::VitsBatch batch;
   batch.ids = torch::randint(1, n_symbols, {b, t}, torch::kInt64);
   batch.id_lengths = torch::full({b}, t, torch::kInt64);
@@ -58,8 +57,8 @@ int RunVitsTrainStep(const TrainStepOptions& opt, const core::TrainConfig& cfg, 
   batch.speakers = torch::zeros({b}, torch::kInt64);
   double step_s = SecondsPerStep(opt.steps, [&] { stepper.Step(batch); });
   nlohmann::json j = {{"model", "vits/" + cfg.model.preset},
-                      {"params_generator", Params(*gen)},
-                      {"params_discriminator", Params(*disc)},
+                      {"params_generator", Params(*gen) - Params(*gen->discriminator)},
+                      {"params_discriminator", Params(*gen->discriminator)},
                       {"batch", b},
                       {"text_length", t},
                       {"frames", b * f},

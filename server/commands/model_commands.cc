@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/train/finetune.h"
+#include "core/train/trainable_model.h"
 #include "server/commands/command_util.h"
 #include "server/commands/commands.h"
 
@@ -17,10 +18,11 @@ struct ModelParamsOptions {
 int RunModelParams(const ModelParamsOptions& opt) {
   auto base = core::train::OpenPretrained(opt.checkpoint);
   if (!base.ok()) return ReportError(base.status());
-  core::models::GlowTts model(base->config.model, base->symbols.size(), base->config.audio.n_mels,
-                              static_cast<int64_t>(base->speakers.size()));
+  auto built = core::train::MakeTrainableModel(base->config, base->symbols.size(),
+                                               static_cast<int64_t>(base->speakers.size()), torch::kCPU);
+  torch::nn::Module& model = built->module();
   int64_t shown = 0, values = 0, total = 0;
-  for (const auto& p : model->named_parameters()) {
+  for (const auto& p : model.named_parameters()) {
     total += p.value().numel();
     if (!opt.match.empty() && !core::train::MatchesAny(p.key(), opt.match)) continue;
     std::printf("%-60s %-18s %lld\n", p.key().c_str(), c10::str(p.value().sizes()).c_str(),

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <set>
@@ -227,6 +228,58 @@ TEST_F(DaemonTest, FineTuneFromAJobReferenceRecordsItsLineage) {
   r = testing::RunCommand(Ctl("logs " + std::to_string(ft)));
   EXPECT_THAT(r.output, HasSubstr("fine-tune: frozen: "));
   EXPECT_EQ(LossSteps(ft).front(), 1);  // a new run from step 0
+}
+
+// VITS under the daemon: a tiny two-speaker base (slt, rms) trains, then a fine-tune of it onto a new
+// speaker (the espeak voice) with the text encoder and flow frozen runs as its own job, keeps the
+// base's speakers and adds the new one, and the fine-tuned job speaks through the Synthesize RPC.
+TEST_F(DaemonTest, VitsFineTuneFromATwoSpeakerBaseOntoANewSpeaker) {
+  std::vector<testing::DatasetWav> wavs;
+  std::string two_speakers, new_speaker;
+  const char* texts[] = {"The quick brown fox.", "Seven heavy boxes.", "A quiet garden."};
+  for (int i = 0; i < 9; ++i) {
+    const char* src[] = {"slt-a.wav", "slt-b.wav", "rms-a.wav"};
+    wavs.push_back({"b" + std::to_string(i), src[i % 3]});
+    two_speakers += "b" + std::to_string(i) + "|" + (i % 3 == 2 ? "rms" : "slt") + "|" + texts[i % 3] + "\n";
+  }
+  testing::MakeDataset(tmp_.Join("two"), wavs, two_speakers);
+  std::vector<testing::DatasetWav> espeak;
+  for (int i = 0; i < 4; ++i) {
+    espeak.push_back({"e" + std::to_string(i), "espeak-a.wav"});
+    new_speaker += "e" + std::to_string(i) + "|Hello world, this is a test.\n";
+  }
+  testing::MakeDataset(tmp_.Join("new"), espeak, new_speaker);
+  auto vits = [&](const std::string& data, const std::string& extra) {
+    const std::string dir = tmp_.Join(data + "-cfg");
+    std::filesystem::create_directories(dir);
+    return testing::WriteConfig(dir, "seed: 3\nthreads: 1\ndata:\n  path: " + tmp_.Join(data) + "\n" + extra +
+                                         "  validation:\n    count: 1\ntext:\n  mode: characters\nbatch:\n  size: 2\n"
+                                         "model:\n  type: vits\n  preset: tiny\ntraining:\n  max_steps: 6\n  log_interval: 1\n"
+                                         "validation:\n  interval_steps: 6\n  samples: 1\ncheckpoint:\n  interval_steps: 3\n");
+  };
+  uint64_t base = SubmitOk(vits("two", "  format: multispeaker\n"));
+  Job job;
+  ASSERT_TRUE(daemon_->WaitForState(base, ttsd::v1::JOB_STATE_SUCCEEDED, 180, &job)) << job.DebugString();
+  const std::string finetune = "finetune:\n  pretrained_model_path: job:" + std::to_string(base) +
+                               "@latest\n  speaker_name: espeak\n  freeze: [encoder, flow]\n";
+  std::string config = vits("new", "");
+  {
+    std::ifstream in(config);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    testing::WriteTextFile(config, text + finetune);
+  }
+  uint64_t ft = SubmitOk(config);
+  ASSERT_TRUE(daemon_->WaitForState(ft, ttsd::v1::JOB_STATE_SUCCEEDED, 180, &job)) << job.DebugString();
+  EXPECT_EQ(job.parent().job_id(), base);
+  testing::CommandResult r = testing::RunCommand(Ctl("logs " + std::to_string(ft)));
+  EXPECT_THAT(r.output, HasSubstr("model vits (preset tiny)"));
+  EXPECT_THAT(r.output, HasSubstr("3 speaker(s)"));  // rms, slt and the new espeak
+  EXPECT_THAT(r.output, HasSubstr("fine-tune: frozen: "));
+  EXPECT_EQ(LossSteps(ft).size(), 6u);
+  const std::string out = tmp_.Join("vits.wav");
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(ft) + " \"hello world\" -o " + out));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(testing::RunCommand("head -c 4 " + out).output, "RIFF");
 }
 
 // Listening to any checkpoint: the daemon speaks with the job's best checkpoint in a child process and

@@ -125,7 +125,18 @@ VitsImpl::VitsImpl(const ModelConfig& c, const AudioConfig& a, int64_t n_symbols
   }
   decoder = register_module("decoder", HifiGanGenerator(v, v.inter_channels, gin));
   if (n_speakers > 1) speaker_emb = register_module("speaker_emb", torch::nn::Embedding(n_speakers, c.speaker_channels));
+  discriminator = register_module("discriminator", VitsDiscriminator(v));
 }
+
+std::vector<torch::Tensor> VitsImpl::GeneratorParameters() {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : named_parameters()) {
+    if (p.key().rfind("discriminator.", 0) != 0) out.push_back(p.value());
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> VitsImpl::DiscriminatorParameters() { return discriminator->parameters(); }
 
 torch::Tensor VitsImpl::SpeakerCondition(const torch::Tensor& speakers) {
   if (!speaker_emb) return torch::Tensor();

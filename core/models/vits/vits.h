@@ -3,8 +3,9 @@
 // N(m_p, exp(logs_p)) per symbol; audio's linear spectrogram -> a posterior z (WaveNet encoder);
 // a volume-preserving flow maps z to the prior's space, where monotonic alignment search pairs frames
 // with symbols; a HiFi-GAN generator decodes random z segments straight to waveform. Durations are
-// learned by a stochastic (or deterministic) predictor. The discriminators are in hifigan.h; the
-// training step that alternates the two optimizers is in core/train.
+// learned by a stochastic (or deterministic) predictor. The discriminators (hifigan.h) are a member, so
+// one module holds everything a checkpoint saves; the training step that alternates the two optimizers
+// is core/train/vits_step.h.
 //
 // Framing: a frame i covers the samples around [i * hop, (i + 1) * hop) (reflect padding of
 // (n_fft - hop) / 2 each side, no centring), so a waveform of T samples has T / hop frames and a segment
@@ -104,6 +105,13 @@ struct VitsImpl : torch::nn::Module {
   DurationPredictor dp{nullptr};             // vits.duration_predictor: deterministic
   HifiGanGenerator decoder{nullptr};
   torch::nn::Embedding speaker_emb{nullptr};  // only with n_speakers > 1
+  // The critics train with the generator and live in the same checkpoint (resume needs them); synthesis
+  // never calls them.
+  VitsDiscriminator discriminator{nullptr};
+
+  // Parameters of the generator side (everything but `discriminator`) and of the discriminators.
+  std::vector<torch::Tensor> GeneratorParameters();
+  std::vector<torch::Tensor> DiscriminatorParameters();
 
  private:
   torch::Tensor SpeakerCondition(const torch::Tensor& speakers);

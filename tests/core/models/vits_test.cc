@@ -178,11 +178,12 @@ TEST(VitsTrainingTest, TinyVitsTrainsOnRealSpeechWithEveryLossTermFinite) {
   cfg.training.grad_clip = 0;
   auto batch = RealBatch(cfg.audio);
   Vits gen(cfg.model, cfg.audio, /*n_symbols=*/100, /*n_speakers=*/2);
-  VitsDiscriminator disc(cfg.model.vits);
   auto opts = torch::optim::AdamWOptions(2e-3).betas(std::make_tuple(0.8, 0.99)).eps(1e-9).weight_decay(0.01);
-  torch::optim::AdamW gen_opt(gen->parameters(), opts), disc_opt(disc->parameters(), opts);
-  train::VitsStepper stepper(gen, disc, gen_opt, disc_opt, cfg);
-  auto before_gen = gen->decoder->conv_post->weight.clone(), before_disc = disc->parameters()[0].clone();
+  torch::optim::AdamW gen_opt(gen->GeneratorParameters(), opts), disc_opt(gen->DiscriminatorParameters(), opts);
+  EXPECT_EQ(gen->GeneratorParameters().size() + gen->DiscriminatorParameters().size(), gen->parameters().size());
+  train::VitsStepper stepper(gen, gen_opt, disc_opt, cfg);
+  auto before_gen = gen->decoder->conv_post->weight.clone();
+  auto before_disc = gen->discriminator->parameters()[0].clone();
   std::vector<double> mel;
   for (int step = 0; step < 12; ++step) {
     auto r = stepper.Step(batch);
@@ -196,7 +197,12 @@ TEST(VitsTrainingTest, TinyVitsTrainsOnRealSpeechWithEveryLossTermFinite) {
     mel.push_back(r.values["train/mel_loss"]);
   }
   EXPECT_FALSE(torch::equal(before_gen, gen->decoder->conv_post->weight));
-  EXPECT_FALSE(torch::equal(before_disc, disc->parameters()[0]));
+  EXPECT_FALSE(torch::equal(before_disc, gen->discriminator->parameters()[0]));
+  auto val = stepper.EvalLosses(batch);
+  for (const char* key : {"val/loss", "val/mel_loss", "val/kl_loss", "val/duration_loss"}) {
+    ASSERT_TRUE(val.count(key)) << key;
+    EXPECT_TRUE(std::isfinite(val[key])) << key;
+  }
   double head = (mel[0] + mel[1] + mel[2]) / 3, tail = (mel[9] + mel[10] + mel[11]) / 3;
   EXPECT_LT(tail, head) << "mel L1 should fall over 12 steps on one batch";
   // Synthesis straight from text: audio of the predicted length, for both speakers.

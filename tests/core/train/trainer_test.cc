@@ -347,8 +347,8 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   EXPECT_EQ(ft_speakers, (std::vector<std::string>{"rms", "slt", "newvoice"}));
   models::GlowTts base(base_cfg.model, base_symbols->size(), 80, 2), ft(c.model, ft_symbols->size(), 80, 3);
   CheckpointMeta unused;
-  ASSERT_TRUE(Checkpointer::Load(base_path, *base, nullptr, &unused).ok());
-  ASSERT_TRUE(Checkpointer::Load(tmp_.Join("ft/checkpoints/ckpt-000000006.pt"), *ft, nullptr, &unused).ok());
+  ASSERT_TRUE(Checkpointer::Load(base_path, *base, {}, &unused).ok());
+  ASSERT_TRUE(Checkpointer::Load(tmp_.Join("ft/checkpoints/ckpt-000000006.pt"), *ft, {}, &unused).ok());
   std::map<std::string, torch::Tensor> before;
   for (const auto& p : base->named_parameters()) before[p.key()] = p.value();
   int frozen = 0, trained_changed = 0;
