@@ -260,24 +260,29 @@ void ValidateVits(const TrainConfig& c, ConfigErrors& e) {
     e.Add("model.vits.upsample_kernels", absl::StrCat("must have one kernel per upsample rate (", rates.size(),
                                                       " rates, ", v.upsample_kernels.size(), " kernels)"));
   }
+  if (rates.size() > 16) {
+    e.Add("model.vits.upsample_rates", "at most 16 levels");
+    return;
+  }
   int64_t product = 1;
   for (size_t i = 0; i < rates.size(); ++i) {
-    if (rates[i] < 1) {
-      e.Add("model.vits.upsample_rates", "every rate must be >= 1");
+    if (rates[i] < 1 || rates[i] > 64) {
+      e.Add("model.vits.upsample_rates", "every rate must be in [1, 64]");
       return;
     }
-    product *= rates[i];
+    product *= rates[i];  // <= 2^30 * 64 here: no overflow
+    if (product > (int64_t{1} << 30)) break;
     if (i < v.upsample_kernels.size() && (v.upsample_kernels[i] < rates[i] || (v.upsample_kernels[i] - rates[i]) % 2 != 0)) {
       e.Add("model.vits.upsample_kernels", absl::StrCat("kernel ", v.upsample_kernels[i], " for rate ", rates[i],
                                                         ": each kernel must be >= its rate, with an even difference"));
     }
   }
   if (product != c.audio.hop_length) {
-    e.Add("model.vits.upsample_rates", absl::StrCat("multiply to ", product, " but audio.hop_length is ",
-                                                    c.audio.hop_length, ": the generator must make one hop of audio per frame"));
+    e.Add("model.vits.upsample_rates", absl::StrCat("multiply to ", product > (int64_t{1} << 30) ? "more than 2^30" : absl::StrCat(product),
+                                                    " but audio.hop_length is ", c.audio.hop_length,
+                                                    ": the generator must make one hop of audio per frame"));
   }
-  if ((v.upsample_initial_channels >> rates.size()) < 1 ||
-      v.upsample_initial_channels % (int64_t{1} << std::min<size_t>(rates.size(), 30)) != 0) {
+  if (v.upsample_initial_channels < 1 || v.upsample_initial_channels % (1 << rates.size()) != 0) {
     e.Add("model.vits.upsample_initial_channels",
           absl::StrCat("must be divisible by 2^", rates.size(), " (it halves at every upsampling)"));
   }

@@ -100,6 +100,12 @@ TEST(ConfigVitsTest, PresetListsRoundTripAndGeneratorMustMatchTheHop) {
   EXPECT_THAT(msg, HasSubstr("model.vits.upsample_kernels: must have one kernel per upsample rate (3 rates, 2 kernels)"));
   EXPECT_THAT(msg, HasSubstr("model.vits.segment_size: must be a positive multiple of audio.hop_length (256)"));
   EXPECT_THAT(msg, HasSubstr("model.vits.duration_predictor: 'magic' is not one of: stochastic, deterministic"));
+  // Hostile sizes are refused before any arithmetic on them could overflow.
+  std::string many = "model:\n  type: vits\n  vits:\n    upsample_rates: [64";
+  for (int i = 0; i < 20; ++i) many += ", 64";
+  many += "]\ndata:\n  path: " + dir.path() + "\n";
+  EXPECT_THAT(std::string(LoadConfigText(many, "m.yaml", dir.path()).status().message()),
+              HasSubstr("model.vits.upsample_rates: at most 16 levels"));
 }
 
 TEST(ConfigVitsTest, VitsSettingsOnAnotherModelAreAnErrorAndVitsBringsItsTrainingDefaults) {
