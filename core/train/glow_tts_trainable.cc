@@ -26,13 +26,7 @@ class GlowTtsTrainable : public TrainableModel {
 
   StepOutput Step(const Batch& batch, double lr, LossScaler& scaler) override {
     model_->train();
-    Batch b = OnDevice(batch, device_);
-    models::GlowTtsForward out;
-    {
-      AutocastScope autocast(device_, cfg_.training.precision);
-      out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
-    }
-    auto l = model_->Losses(out);
+    auto l = Losses(batch);
     ClearGradients(*optimizer_);
     scaler.Scale(l.mle + l.duration).backward();
     scaler.Unscale(model_->parameters());
@@ -56,13 +50,7 @@ class GlowTtsTrainable : public TrainableModel {
   std::map<std::string, double> EvalLosses(const Batch& batch) override {
     torch::NoGradGuard no_grad;
     model_->eval();
-    Batch b = OnDevice(batch, device_);
-    models::GlowTtsForward out;
-    {
-      AutocastScope autocast(device_, cfg_.training.precision);
-      out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
-    }
-    auto l = model_->Losses(out);
+    auto l = Losses(batch);
     const double mle = l.mle.item<double>(), duration = l.duration.item<double>();
     return {{"val/loss", mle + duration}, {"val/mle", mle}, {"val/duration", duration}};
   }
@@ -70,8 +58,8 @@ class GlowTtsTrainable : public TrainableModel {
   Spoken Speak(const std::vector<int64_t>& ids, int64_t speaker) override {
     torch::NoGradGuard no_grad;
     model_->eval();
-    auto [mel, mel_lengths] = model_->Infer(Ids(ids), Lengths(ids), Speakers(speaker), cfg_.model.noise_scale,
-                                            cfg_.model.length_scale);
+    OneUtterance in(ids, speaker, device_);
+    auto [mel, mel_lengths] = model_->Infer(in.ids, in.lengths, in.speakers, cfg_.model.noise_scale, cfg_.model.length_scale);
     const int64_t frames = mel_lengths[0].item<int64_t>();
     if (frames < 2) return {};
     Spoken out;
@@ -86,16 +74,22 @@ class GlowTtsTrainable : public TrainableModel {
     model_->eval();
     auto mels = ToTensor(mel).unsqueeze(0).to(device_);
     auto mel_lengths = torch::tensor({mel.cols}, torch::kInt64).to(device_);
-    auto out = model_->forward(Ids(ids), Lengths(ids), mels, mel_lengths, Speakers(speaker));
+    OneUtterance in(ids, speaker, device_);
+    auto out = model_->forward(in.ids, in.lengths, mels, mel_lengths, in.speakers);
     return FromTensor(out.alignment[0].to(torch::kCPU, torch::kFloat32));
   }
 
  private:
-  torch::Tensor Ids(const std::vector<int64_t>& ids) const { return torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_); }
-  torch::Tensor Lengths(const std::vector<int64_t>& ids) const {
-    return torch::tensor({static_cast<int64_t>(ids.size())}, torch::kInt64).to(device_);
+  // The batch through the model (under autocast for bf16 / fp16) and its losses.
+  models::GlowTtsLosses Losses(const Batch& batch) {
+    Batch b = OnDevice(batch, device_);
+    models::GlowTtsForward out;
+    {
+      AutocastScope autocast(device_, cfg_.training.precision);
+      out = model_->forward(b.ids, b.id_lengths, b.mels, b.mel_lengths, b.speakers);
+    }
+    return model_->Losses(out);
   }
-  torch::Tensor Speakers(int64_t speaker) const { return torch::tensor({speaker}, torch::kInt64).to(device_); }
 
   const TrainConfig& cfg_;
   torch::Device device_;

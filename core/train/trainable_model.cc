@@ -27,6 +27,11 @@ void SetLearningRate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
+OneUtterance::OneUtterance(const std::vector<int64_t>& id_list, int64_t speaker, const torch::Device& device)
+    : ids(torch::tensor(id_list, torch::kInt64).unsqueeze(0).to(device)),
+      lengths(torch::tensor({static_cast<int64_t>(id_list.size())}, torch::kInt64).to(device)),
+      speakers(torch::tensor({speaker}, torch::kInt64).to(device)) {}
+
 Batch OnDevice(const Batch& b, const torch::Device& device) {
   if (device.is_cpu()) return b;
   Batch d = b;

@@ -88,6 +88,12 @@ class GeneratorGuard {
 // Sets every parameter group's learning rate.
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
 
+// One utterance as a batch of one on `device` (ids [1, T], lengths [1], speakers [1]), for speaking.
+struct OneUtterance {
+  OneUtterance(const std::vector<int64_t>& ids, int64_t speaker, const torch::Device& device);
+  torch::Tensor ids, lengths, speakers;
+};
+
 // The batch on `device` (a no-op on the CPU).
 Batch OnDevice(const Batch& b, const torch::Device& device);
 

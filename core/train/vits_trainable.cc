@@ -62,8 +62,8 @@ class VitsTrainable : public TrainableModel {
     torch::NoGradGuard no_grad;
     model_->eval();
     const auto& m = cfg_.model;
-    auto [audio, lengths] = model_->Infer(Ids(ids), Lengths(ids), Speakers(speaker), m.noise_scale, m.length_scale,
-                                          m.vits.noise_scale_w);
+    OneUtterance in(ids, speaker, device_);
+    auto [audio, lengths] = model_->Infer(in.ids, in.lengths, in.speakers, m.noise_scale, m.length_scale, m.vits.noise_scale_w);
     model_->train();
     const int64_t n = lengths[0].item<int64_t>();
     if (n < 2 * cfg_.audio.hop_length) return {};
@@ -86,18 +86,13 @@ class VitsTrainable : public TrainableModel {
     auto spec = spectra.Linear(w);
     auto frames = torch::tensor({spec.size(2)}, torch::kInt64).to(device_);
     if (spec.size(2) < static_cast<int64_t>(ids.size())) return {};  // too short to give every symbol a frame
-    auto out = model_->forward(Ids(ids), Lengths(ids), spec, frames, Speakers(speaker));
+    OneUtterance in(ids, speaker, device_);
+    auto out = model_->forward(in.ids, in.lengths, spec, frames, in.speakers);
     model_->train();
     return FromTensor(out.alignment[0].to(torch::kCPU, torch::kFloat32));
   }
 
  private:
-  torch::Tensor Ids(const std::vector<int64_t>& ids) const { return torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_); }
-  torch::Tensor Lengths(const std::vector<int64_t>& ids) const {
-    return torch::tensor({static_cast<int64_t>(ids.size())}, torch::kInt64).to(device_);
-  }
-  torch::Tensor Speakers(int64_t speaker) const { return torch::tensor({speaker}, torch::kInt64).to(device_); }
-
   const TrainConfig& cfg_;
   torch::Device device_;
   models::Vits model_;
