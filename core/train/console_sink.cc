@@ -41,11 +41,12 @@ void ConsoleSink::Line(const std::string& text) {
 }
 
 void ConsoleSink::OnStep(const StepEvent& e) {
-  // The total first, then each term.
+  // The total first, then each term (a GAN's per-discriminator parts only in metrics.jsonl and TensorBoard:
+  // they would double the line).
   std::string losses;
   if (auto it = e.values.find("train/loss"); it != e.values.end()) absl::StrAppend(&losses, absl::StrFormat(" loss %.4f", it->second));
   for (const auto& [k, v] : e.values) {
-    if (k.rfind("train/", 0) == 0 && k != "train/loss") absl::StrAppend(&losses, " ", k.substr(6), " ", absl::StrFormat("%.4f", v));
+    if (k.rfind("train/", 0) == 0 && k != "train/loss" && k.find("disc_loss_") == std::string::npos) absl::StrAppend(&losses, " ", k.substr(6), " ", absl::StrFormat("%.4f", v));
   }
   auto get = [&](const char* k) { auto it = e.values.find(k); return it == e.values.end() ? 0.0 : it->second; };
   Line(absl::StrFormat("epoch %d step %d/%d%s lr %.3g gnorm %.3g %.3f s/step %.0f frames/s ETA %s", e.epoch,
