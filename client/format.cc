@@ -45,6 +45,8 @@ std::string FormatValues(const google::protobuf::Map<std::string, double>& value
   std::map<std::string, double> sorted(values.begin(), values.end());  // stable order
   std::string out;
   for (const auto& [key, value] : sorted) {
+    // A GAN's per-discriminator parts would double the line; `ttsctl metrics` and TensorBoard have them.
+    if (key.find("disc_loss_") != std::string::npos) continue;
     std::string k = key.substr(key.find('/') + 1);
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%s%s %.4g", out.empty() ? "" : " ", k.c_str(), value);
