@@ -265,6 +265,18 @@ TEST_F(TtsdCliTest, BenchTrainStepPrintsOneJsonLine) {
   EXPECT_GT(j["frames_per_s"].get<double>(), 0);
 }
 
+TEST_F(TtsdCliTest, BenchTrainStepRunsVitsWithBothNetworksCounted) {
+  Result r = RunTtsd("bench train-step --config " + Config("model:\n  type: vits\n  preset: tiny\n") +
+                     " --batch-size 2 --text-length 20 --frames 60 --steps 1 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ(j["model"], "vits/tiny");
+  EXPECT_GT(j["params_generator"].get<int64_t>(), 100000);
+  EXPECT_GT(j["params_discriminator"].get<int64_t>(), 100000);
+  EXPECT_GT(j["frames_per_s"].get<double>(), 0);
+}
+
 TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {
   Result r = RunTtsd("bench features --config " + Config("") + " --clips 1 --clip-seconds 2 --repeats 1");
   EXPECT_EQ(r.code, 0) << r.output;
