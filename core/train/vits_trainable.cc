@@ -63,7 +63,10 @@ class VitsTrainable : public TrainableModel {
     model_->eval();
     const auto& m = cfg_.model;
     OneUtterance in(ids, speaker, device_);
-    auto [audio, lengths] = model_->Infer(in.ids, in.lengths, in.speakers, m.noise_scale, m.length_scale, m.vits.noise_scale_w);
+    // At most twice the longest utterance the data allows: an early model's durations can be absurd.
+    const auto max_frames = static_cast<int64_t>(2 * cfg_.data.max_audio_seconds * cfg_.audio.sample_rate / cfg_.audio.hop_length);
+    auto [audio, lengths] = model_->Infer(in.ids, in.lengths, in.speakers, m.noise_scale, m.length_scale, m.vits.noise_scale_w,
+                                          max_frames);
     model_->train();
     const int64_t n = lengths[0].item<int64_t>();
     if (n < 2 * cfg_.audio.hop_length) return {};

@@ -181,7 +181,7 @@ VitsForward VitsImpl::forward(const torch::Tensor& ids, const torch::Tensor& id_
 
 std::pair<torch::Tensor, torch::Tensor> VitsImpl::Infer(const torch::Tensor& ids, const torch::Tensor& id_lengths,
                                                         const torch::Tensor& speakers, double noise_scale,
-                                                        double length_scale, double noise_scale_w) {
+                                                        double length_scale, double noise_scale_w, int64_t max_frames) {
   torch::NoGradGuard no_grad;
   auto g = SpeakerCondition(speakers);
   auto text = encoder(ids, id_lengths);
@@ -189,6 +189,7 @@ std::pair<torch::Tensor, torch::Tensor> VitsImpl::Infer(const torch::Tensor& ids
                            : dp(text.hidden, text.mask, g);
   auto durations = torch::ceil(torch::exp(logw) * text.mask * length_scale).squeeze(1);  // [B, T_text]
   auto frames = torch::clamp_min(durations.sum(1), 1).to(torch::kLong);
+  if (max_frames > 0) frames = torch::clamp_max(frames, max_frames);  // the path below ends at the cap
   auto frame_mask = SequenceMask(frames, frames.max().item<int64_t>());
   auto path = PathFromDurations(durations, text.mask.squeeze(1).unsqueeze(-1) * frame_mask);  // [B, T_text, T]
   auto m_p = torch::matmul(text.m_p, path), logs_p = torch::matmul(text.logs_p, path);

@@ -88,10 +88,11 @@ struct VitsImpl : torch::nn::Module {
   VitsForward forward(const torch::Tensor& ids, const torch::Tensor& id_lengths, const torch::Tensor& spec,
                       const torch::Tensor& spec_lengths, const torch::Tensor& speakers);
 
-  // Synthesis: waveforms [B, 1, T_samples] and their lengths in samples [B].
+  // Synthesis: waveforms [B, 1, T_samples] and their lengths in samples [B]. With max_frames > 0, at
+  // most that many frames are decoded (an untrained duration predictor can ask for minutes of audio).
   std::pair<torch::Tensor, torch::Tensor> Infer(const torch::Tensor& ids, const torch::Tensor& id_lengths,
                                                 const torch::Tensor& speakers, double noise_scale, double length_scale,
-                                                double noise_scale_w);
+                                                double noise_scale_w, int64_t max_frames = 0);
 
   int64_t SegmentFrames() const { return config.vits.segment_size / audio.hop_length; }
 

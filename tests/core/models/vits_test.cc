@@ -210,6 +210,10 @@ TEST(VitsTrainingTest, TinyVitsTrainsOnRealSpeechWithEveryLossTermFinite) {
   EXPECT_EQ(audio.size(0), 3);
   EXPECT_EQ(audio.size(2), lengths.max().item<int64_t>());
   EXPECT_TRUE(torch::isfinite(audio).all().item<bool>());
+  // A cap on the frames decoded holds whatever the durations say.
+  auto [capped, capped_lengths] = gen->Infer(batch.ids, batch.id_lengths, batch.speakers, 0.667, 50.0, 0.8, 40);
+  EXPECT_EQ(capped.size(2), 40 * 256);
+  EXPECT_LE(capped_lengths.max().item<int64_t>(), 40 * 256);
 }
 
 }  // namespace
