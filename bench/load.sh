@@ -23,7 +23,7 @@ alone() {
 loaded() {
   # The load generator runs at the lowest priority: on a 2-core machine its own hundred streams would
   # otherwise take CPU from training that the daemon never used (it reports its CPU and the daemon's).
-  nice -n 19 "$BUILD/bench/load_bench" --addr "$TTSD_ADDR" --config "$TMP/job.yaml" --daemon-pid "$DAEMON" \
+  ${LOAD_PREFIX:-nice -n 19} "$BUILD/bench/load_bench" --addr "$TTSD_ADDR" --config "$TMP/job.yaml" --daemon-pid "$DAEMON" \
     --watchers "$WATCHERS" --calls "$CALLS" --rate "$RATE" | tee "$TMP/load-$1.json"
   ln -s "$TMP/dd/jobs/$(/usr/bin/python3 -c "import json; print(json.load(open('$TMP/load-$1.json'))['job'])")" "$TMP/loaded-$1"
   # The 1-step jobs the calls submitted were cancelled; let the queue drain before the next round.

@@ -17,3 +17,8 @@ common = sorted(set(a) & set(b))
 ratio = statistics.median(b[i] / a[i] for i in common)
 print(f"round {rnd}: {la} {statistics.median(a.values()):.4f} s/step, {lb} {statistics.median(b.values()):.4f} s/step, "
       f"paired per-step ratio {ratio:.3f} ({len(common)} steps)")
+# Where in the run the difference is: the paired ratio per block of 10 steps.
+blocks = {}
+for i in common:
+    blocks.setdefault((i - 1) // 10, []).append(b[i] / a[i])
+print("  by 10 steps: " + " ".join(f"{k * 10 + 1}-{k * 10 + 10}:{statistics.median(v):.2f}" for k, v in sorted(blocks.items())))

@@ -89,9 +89,8 @@ absl::StatusOr<Manifest> ReadManifest(const DataConfig& c) {
     ++m.lines;
     Utterance u;
     u.where = absl::StrCat(shown, ":", lineno);
-    std::vector<std::string> cps;
     size_t bad = 0;
-    if (!SplitUtf8(line, &cps, &bad)) {
+    if (!IsValidUtf8(line, &bad)) {
       m.problems.push_back({ProblemKind::kBadEncoding, u.where, "",
                             absl::StrCat("line is not valid UTF-8 (byte ", bad, "); re-save the manifest as UTF-8")});
       continue;

@@ -24,13 +24,22 @@ size_t CodePointLength(std::string_view s, size_t i) {
 
 bool SplitUtf8(std::string_view s, std::vector<std::string>* out, size_t* bad_offset) {
   out->clear();
+  if (!IsValidUtf8(s, bad_offset)) return false;
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = CodePointLength(s, i);
+    out->emplace_back(s.substr(i, len));
+    i += len;
+  }
+  return true;
+}
+
+bool IsValidUtf8(std::string_view s, size_t* bad_offset) {
   for (size_t i = 0; i < s.size();) {
     const size_t len = CodePointLength(s, i);
     if (len == 0) {
       if (bad_offset) *bad_offset = i;
       return false;
     }
-    out->emplace_back(s.substr(i, len));
     i += len;
   }
   return true;

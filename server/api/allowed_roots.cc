@@ -1,5 +1,9 @@
 #include "server/api/allowed_roots.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 
@@ -25,6 +29,16 @@ bool IsUnder(const fs::path& path, const fs::path& root) {
     if (p == path.end() || *p != *r) return false;
   }
   return true;
+}
+
+// Whether `name` in the folder open as `dir_fd` is a symlink (`full` when the folder could not be opened).
+bool IsSymlinkAt(int dir_fd, const std::string& name, const fs::path& full) {
+  if (dir_fd < 0) {
+    std::error_code ec;
+    return fs::is_symlink(full, ec);
+  }
+  struct stat st {};
+  return ::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 }
 
 }  // namespace
@@ -67,21 +81,31 @@ absl::Status CheckConfigPaths(const core::TrainConfig& config, const AllowedRoot
     // symlink in wavs/, must not reach out either. Unreadable manifests are the data check's business.
     check("data.manifest", core::ManifestPath(config.data));
     if (auto manifest = core::ReadManifest(config.data); manifest.ok()) {
-      // Thousands of files in a few folders: each folder is resolved once, and a file needs a full
-      // resolution only when it is itself a symlink (or names . or ..).
-      std::map<fs::path, bool> folder_allowed;
+      // Thousands of files in a few folders: each folder is resolved and opened once, and a file needs
+      // a full resolution only when it is itself a symlink (or names . or ..). The symlink test looks
+      // up the name in the open folder, not the whole path again.
+      struct Folder {
+        bool allowed = false;
+        int fd = -1;
+      };
+      std::map<fs::path, Folder> folders;
       for (const auto& u : manifest->utterances) {
         if (problems.size() >= 10) break;
         const fs::path file(u.audio_path);
         const std::string name = file.filename().string();
-        std::error_code ec;
-        if (name == "." || name == ".." || fs::is_symlink(file, ec)) {
+        auto [it, added] = folders.emplace(file.parent_path(), Folder{});
+        if (added) {
+          it->second.allowed = roots.Allows(file.parent_path().string());
+          it->second.fd = ::open(file.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (name == "." || name == ".." || IsSymlinkAt(it->second.fd, name, file)) {
           check(u.where, u.audio_path);
           continue;
         }
-        auto [it, added] = folder_allowed.emplace(file.parent_path(), false);
-        if (added) it->second = roots.Allows(file.parent_path().string());
-        if (!it->second) check(u.where, u.audio_path);
+        if (!it->second.allowed) check(u.where, u.audio_path);
+      }
+      for (auto& [path, folder] : folders) {
+        if (folder.fd >= 0) ::close(folder.fd);
       }
     }
   }

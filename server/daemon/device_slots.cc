@@ -57,6 +57,14 @@ std::optional<std::vector<std::string>> DeviceSlots::Acquire(int n) {
   return out;
 }
 
+bool DeviceSlots::Full() const {
+  if (running_ >= max_jobs_) return true;
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    if (IsCpu(devices_[i]) || users_[i] == 0) return false;
+  }
+  return true;
+}
+
 void DeviceSlots::Release(const std::vector<std::string>& devices) {
   for (const auto& d : devices) {
     auto it = std::find(devices_.begin(), devices_.end(), d);

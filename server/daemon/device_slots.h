@@ -21,6 +21,9 @@ class DeviceSlots {
   // The devices a job wanting `n` gets now, or nullopt when they are not free (or jobs are at the cap).
   std::optional<std::vector<std::string>> Acquire(int n);
   void Release(const std::vector<std::string>& devices);
+  // Whether no job at all could start now (jobs at the cap, or every device busy): the scheduler then
+  // need not read the queue.
+  bool Full() const;
   // Whether a job wanting `n` could ever run here.
   bool CanEverFit(int n) const;
   std::string Describe() const;  // "cpu (2 concurrent jobs)", "cuda:0, cuda:1"

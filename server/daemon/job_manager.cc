@@ -132,17 +132,24 @@ void JobManager::SchedulerLoop() {
 }
 
 void JobManager::StartQueued() {
+  if (slots_.Full()) return;  // the common case under load: a sweep of queued jobs behind a running one
   auto queued = store_.QueuedJobs();
   if (!queued.ok()) {
     spdlog::error("scheduler: {}", queued.status().ToString());
     return;
   }
-  for (const JobRecord& job : *queued) {
+  for (const store::QueuedJob& q : *queued) {
     // Strict order (priority, then FIFO): a job waiting for more devices is not overtaken, so it
     // cannot starve.
-    auto devices = slots_.Acquire(static_cast<int>(job.devices));
+    auto devices = slots_.Acquire(static_cast<int>(q.devices));
     if (!devices) return;
-    Launch(job, std::move(*devices));
+    auto job = store_.GetJob(q.id);
+    if (!job.ok()) {
+      slots_.Release(*devices);
+      spdlog::error("scheduler: {}", job.status().ToString());
+      return;
+    }
+    Launch(*job, std::move(*devices));
   }
 }
 

@@ -24,6 +24,16 @@ absl::Status SqliteError(sqlite3* db, int code, const std::string& what) {
   }
 }
 
+Statement::~Statement() {
+  if (lent_ == nullptr) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  *lent_ = false;
+}
+
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
@@ -141,11 +151,28 @@ absl::Status Database::Exec(const std::string& sql) {
   return SqliteError(nullptr, rc, absl::StrCat(sql.substr(0, 80), ": ", what));
 }
 
+Database::~Database() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
+  sqlite3_close(db_);
+}
+
 absl::StatusOr<Statement> Database::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second->lent) {
+    it->second->lent = true;
+    return Statement(db_, it->second->stmt, &it->second->lent);
+  }
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
+  const bool keep = it == cache_.end() && cache_.size() < kMaxCached;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), keep ? SQLITE_PREPARE_PERSISTENT : 0,
+                              &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql.substr(0, 80)));
-  return Statement(db_, stmt);
+  if (!keep) return Statement(db_, stmt);
+  auto& c = cache_[sql];
+  c = std::make_unique<Cached>();
+  c->stmt = stmt;
+  c->lent = true;
+  return Statement(db_, stmt, &c->lent);
 }
 
 absl::Status Database::InTransaction(const std::function<absl::Status()>& body, Durability d) {

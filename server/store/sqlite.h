@@ -8,19 +8,25 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace ttsd::server::store {
 
+// A prepared statement. One from the Database's cache (`lent` set) goes back to it when destroyed:
+// reset, bindings cleared, ready for the next Prepare of the same SQL.
 class Statement {
  public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool* lent = nullptr) : db_(db), stmt_(stmt), lent_(lent) {}
+  Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_), lent_(other.lent_) {
+    other.stmt_ = nullptr;
+    other.lent_ = nullptr;
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement();
 
   // Parameters are 1-based, as in SQLite.
   Statement& Bind(int index, int64_t value);
@@ -44,6 +50,7 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* lent_;  // the cache's in-use flag; nullptr: this statement owns stmt_
 };
 
 class Database {
@@ -51,11 +58,13 @@ class Database {
   // Opens (creating) `path` in WAL mode with foreign keys on and synchronous=FULL: a committed job or
   // checkpoint row survives a power cut.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path);
-  ~Database() { sqlite3_close(db_); }
+  ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   absl::Status Exec(const std::string& sql);
+  // Statements are compiled once per distinct SQL text and reused (compiling costs more than running
+  // most of the daemon's queries). A statement whose SQL is already in use is compiled afresh.
   absl::StatusOr<Statement> Prepare(const std::string& sql);
   // kSynced: the commit is fsynced (synchronous=FULL; jobs, states, checkpoints). kBuffered: the commit
   // is written but not fsynced (synchronous=NORMAL): it survives the process dying, and the database
@@ -70,8 +79,14 @@ class Database {
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool lent = false;
+  };
+  static constexpr size_t kMaxCached = 64;  // bounds the cache: SQL built from a request varies a little
   sqlite3* db_;
   std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;  // unique_ptr: `lent` must not move
 };
 
 // An online copy of the database at `src` (a daemon may be writing to it: SQLite's backup API copies a

@@ -170,12 +170,11 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(const std::vector<JobStat
   return ReadAll(s, ReadJob);
 }
 
-absl::StatusOr<std::vector<JobRecord>> Store::QueuedJobs() {
+absl::StatusOr<std::vector<QueuedJob>> Store::QueuedJobs() {
   absl::MutexLock lock(&db_mu_);
-  TTSD_ASSIGN_OR_RETURN(Statement s, db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                                               " FROM jobs WHERE state = 'QUEUED' "
-                                                               "ORDER BY priority DESC, updated_ms, id")));
-  return ReadAll(s, ReadJob);
+  TTSD_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT id, devices FROM jobs WHERE state = 'QUEUED' "
+                                                  "ORDER BY priority DESC, updated_ms, id"));
+  return ReadAll(s, [](const Statement& r) { return QueuedJob{r.Int(0), r.Int(1)}; });
 }
 
 absl::StatusOr<JobRecord> Store::Transition(int64_t id, JobState to, const std::string& reason,

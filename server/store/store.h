@@ -39,6 +39,12 @@ struct JobRecord {
   std::string parent_json;  // a fine-tune's base checkpoint: {"job_id", "step", "sha256", "path"}; "" if none
 };
 
+// A queued job as the scheduler sees it (the full record is read only for a job that starts).
+struct QueuedJob {
+  int64_t id = 0;
+  int64_t devices = 1;
+};
+
 struct NewJob {
   std::string name;
   std::string request_id;
@@ -95,7 +101,7 @@ class Store {
   absl::StatusOr<std::vector<JobRecord>> ListJobs(const std::vector<JobState>& states, int64_t page_after_id,
                                                   int limit);
   // Queued jobs in run order (priority, then FIFO).
-  absl::StatusOr<std::vector<JobRecord>> QueuedJobs();
+  absl::StatusOr<std::vector<QueuedJob>> QueuedJobs();
 
   // The only way a job's state changes: checks TransitionAllowed (FAILED_PRECONDITION naming the current
   // state otherwise), updates the row and appends a "state" event, in one transaction. Entering

@@ -41,6 +41,10 @@ TEST(Utf8Test, SplitsAndRejectsMalformed) {
   EXPECT_FALSE(SplitUtf8("ok\xff", &cps, &bad));
   EXPECT_EQ(bad, 2u);
   EXPECT_FALSE(SplitUtf8("\xc0\xaf", &cps));  // overlong '/'
+  EXPECT_TRUE(IsValidUtf8("aɪ̯ü"));
+  bad = 0;
+  EXPECT_FALSE(IsValidUtf8("ab\xed\xa0\x80", &bad));  // a surrogate
+  EXPECT_EQ(bad, 2u);
 }
 
 TEST(SymbolTableTest, DefaultsAreValidAndStartWithPad) {

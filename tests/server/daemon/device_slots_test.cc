@@ -45,5 +45,19 @@ TEST(DeviceSlotsTest, TheCpuIsSharedUpToTheJobCap) {
   EXPECT_TRUE(slots.Acquire(1));
 }
 
+TEST(DeviceSlotsTest, FullWhenNoJobCouldStart) {
+  DeviceSlots gpus({"cuda:0", "cuda:1"}, 8);
+  auto a = gpus.Acquire(1);
+  EXPECT_FALSE(gpus.Full()) << "cuda:1 is free";
+  auto b = gpus.Acquire(1);
+  EXPECT_TRUE(gpus.Full());
+  gpus.Release(*b);
+  EXPECT_FALSE(gpus.Full());
+  DeviceSlots cpu({"cpu"}, 1);
+  EXPECT_FALSE(cpu.Full());
+  auto c = cpu.Acquire(1);
+  EXPECT_TRUE(cpu.Full()) << "--max-concurrent-jobs 1";
+}
+
 }  // namespace
 }  // namespace ttsd::server::daemon

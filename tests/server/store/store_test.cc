@@ -218,5 +218,35 @@ TEST(JobStateTest, NamesRoundTripAndTerminalStatesHaveNoWayOut) {
   }
 }
 
+TEST_F(StoreTest, ACachedStatementComesBackResetAndTheSameSqlCanBeOpenTwice) {
+  auto db = Database::Open(tmp_.Join("cache.db"));
+  ASSERT_TRUE(db.ok()) << db.status();
+  Database& d = **db;
+  ASSERT_TRUE(d.Exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3)").ok());
+  const std::string sql = "SELECT x FROM t WHERE x >= ? ORDER BY x";
+  {
+    auto outer = d.Prepare(sql);
+    ASSERT_TRUE(outer.ok());
+    outer->Bind(1, int64_t{2});
+    ASSERT_TRUE(*outer->Step());  // mid-iteration: the cached statement is lent out
+    EXPECT_EQ(outer->Int(0), 2);
+    auto inner = d.Prepare(sql);  // the same SQL again: compiled afresh, not the one in use
+    ASSERT_TRUE(inner.ok());
+    inner->Bind(1, int64_t{1});
+    ASSERT_TRUE(*inner->Step());
+    EXPECT_EQ(inner->Int(0), 1);
+    ASSERT_TRUE(*outer->Step());
+    EXPECT_EQ(outer->Int(0), 3);
+  }
+  // Back from the cache, reset with no bindings left over: NULL matches nothing.
+  auto again = d.Prepare(sql);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again->Step());
+  again->Reset();
+  again->Bind(1, int64_t{3});
+  ASSERT_TRUE(*again->Step());
+  EXPECT_EQ(again->Int(0), 3);
+}
+
 }  // namespace
 }  // namespace ttsd::server::store
