@@ -32,12 +32,13 @@ absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const Au
 }
 
 DataLoader::DataLoader(const PreparedDataset& dataset, std::vector<size_t> subset, const BatchConfig& config,
-                       double pad_value, uint64_t seed, bool shuffle, const AudioConfig* waveforms)
+                       double pad_value, uint64_t seed, bool shuffle, const AudioConfig* waveforms, DataShard shard)
     : dataset_(dataset),
       subset_(std::move(subset)),
       config_(config),
       pad_value_(pad_value),
       waveforms_(waveforms != nullptr ? std::optional<AudioConfig>(*waveforms) : std::nullopt),
+      shard_(shard),
       sampler_(FramesOf(dataset, subset_), config, seed, shuffle) {}
 
 DataLoader::~DataLoader() { Stop(); }
@@ -59,10 +60,19 @@ void DataLoader::Start(SamplerPosition from) {
   producer_ = std::thread([this, from] { Produce(from); });
 }
 
+std::vector<size_t> DataLoader::ShareOf(const std::vector<size_t>& global) const {
+  if (shard_.count <= 1 || global.empty()) return global;
+  const size_t n = global.size(), count = static_cast<size_t>(shard_.count), rank = static_cast<size_t>(shard_.rank);
+  if (n < count) return {global[rank % n]};
+  std::vector<size_t> mine;
+  for (size_t i = rank; i < n; i += count) mine.push_back(global[i]);
+  return mine;
+}
+
 void DataLoader::Produce(SamplerPosition from) {
   auto batches = sampler_.EpochBatches(from.epoch);
   for (size_t b = static_cast<size_t>(from.batch); b < batches.size(); ++b) {
-    auto batch = Collate(batches[b], {from.epoch, static_cast<int64_t>(b + 1)});
+    auto batch = Collate(ShareOf(batches[b]), {from.epoch, static_cast<int64_t>(b + 1)});
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](DataLoader* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {

@@ -32,13 +32,24 @@ struct Batch {
 // An utterance's audio at audio.sample_rate, cut to whole hops (what waveform loaders batch).
 absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const AudioConfig& audio);
 
+// One data-parallel rank's share of every global batch: items rank, rank + count, ... of the
+// length-sorted batch, so the shards have near-equal lengths. A batch with fewer items than ranks gives
+// rank r its item r mod n (repeated), so every rank steps through every batch in lockstep.
+struct DataShard {
+  int rank = 0;
+  int count = 1;
+};
+
 class DataLoader {
  public:
   // `subset` are indices into dataset.utterances (e.g. dataset.train); must have features.
   // With `waveforms` (models that train on audio, e.g. VITS), each batch also carries every utterance's
   // audio, read from its file and resampled to audio.sample_rate, cut to whole hops.
+  // With `shard` (data-parallel ranks), every rank's sampler draws the same global batches and this
+  // loader keeps its share of each (see DataShard).
   DataLoader(const PreparedDataset& dataset, std::vector<size_t> subset, const BatchConfig& config,
-             double pad_value, uint64_t seed, bool shuffle = true, const AudioConfig* waveforms = nullptr);
+             double pad_value, uint64_t seed, bool shuffle = true, const AudioConfig* waveforms = nullptr,
+             DataShard shard = DataShard());
   ~DataLoader();
 
   // Begins (or restarts) iteration at `from`; batches before from.batch in that epoch are skipped.
@@ -51,6 +62,7 @@ class DataLoader {
  private:
   void Stop();
   void Produce(SamplerPosition from);
+  std::vector<size_t> ShareOf(const std::vector<size_t>& global) const;
   absl::StatusOr<Batch> Collate(const std::vector<size_t>& local, SamplerPosition next) const;
 
   const PreparedDataset& dataset_;
@@ -58,6 +70,7 @@ class DataLoader {
   BatchConfig config_;
   double pad_value_;
   std::optional<AudioConfig> waveforms_;
+  DataShard shard_;
   BucketSampler sampler_;
 
   absl::Mutex mu_;

@@ -141,6 +141,30 @@ TEST_F(LoaderTest, ResumeFromSavedPositionContinuesTheSameStream) {
   EXPECT_EQ(rest[1], all[3]);
 }
 
+TEST_F(LoaderTest, ShardsSplitEachGlobalBatchAcrossRanksInLockstep) {
+  DataLoader whole(ds_, ds_.train, config_.batch, -11.5, 9);
+  whole.Start({0, 0});
+  auto global = Drain(whole);  // batches of 3, the last of 1 (10 train utterances)
+  ASSERT_EQ(global.size(), 4u);
+  std::vector<std::vector<std::vector<size_t>>> ranks;
+  for (int r = 0; r < 2; ++r) {
+    DataLoader shard(ds_, ds_.train, config_.batch, -11.5, 9, true, nullptr, {r, 2});
+    shard.Start({0, 0});
+    ranks.push_back(Drain(shard));
+    ASSERT_EQ(ranks[r].size(), global.size()) << "every rank steps through every global batch";
+  }
+  for (size_t b = 0; b < global.size(); ++b) {
+    std::multiset<size_t> joined(ranks[0][b].begin(), ranks[0][b].end());
+    joined.insert(ranks[1][b].begin(), ranks[1][b].end());
+    if (global[b].size() >= 2) {
+      EXPECT_EQ(joined, std::multiset<size_t>(global[b].begin(), global[b].end())) << "batch " << b;
+    } else {
+      EXPECT_EQ(ranks[0][b], global[b]) << "a one-item batch: each rank gets that item";
+      EXPECT_EQ(ranks[1][b], global[b]);
+    }
+  }
+}
+
 TEST_F(LoaderTest, UnreadableFeatureFileIsAClearError) {
   testing::WriteTextFile(ds_.utterances[ds_.train[0]].feature_path, "broken");
   BatchConfig one = config_.batch;

@@ -1,0 +1,67 @@
+// Data-parallel training across processes ("ranks") on PyTorch's own c10d: a TCPStore rendezvous and
+// a ProcessGroupGloo. Ranks find each other through the torchrun environment contract (MASTER_ADDR,
+// MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK), or Slurm's (SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID), so
+// `ttsd train` runs under torchrun-style launchers, `srun`, and the daemon alike.
+// Includes LibTorch; the c10d headers stay in distributed.cc.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ttsd::core::train {
+
+struct DistributedEnv {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;  // rank on this node: picks the node's device (cuda:<local_rank>)
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  bool active() const { return world_size > 1; }
+};
+
+// The launcher's variables; none set means one process. A partial or inconsistent set (RANK without
+// WORLD_SIZE, RANK >= WORLD_SIZE, a port out of range) is an error naming the variable. `getenv` is
+// replaceable for tests.
+absl::StatusOr<DistributedEnv> ReadDistributedEnv(
+    const std::function<const char*(const char*)>& getenv = [](const char* k) { return std::getenv(k); });
+
+class Collectives {
+ public:
+  // Joins the group: blocks until all world_size ranks have reached the store at
+  // MASTER_ADDR:MASTER_PORT (rank 0 serves it), or `timeout` passes. `timeout` also bounds every later
+  // collective, so a rank that died cannot hang the others. backend: "gloo" ("nccl" needs a CUDA
+  // build of LibTorch with NCCL; this build says so).
+  static absl::StatusOr<std::unique_ptr<Collectives>> Join(const DistributedEnv& env, const std::string& backend,
+                                                           std::chrono::milliseconds timeout);
+  ~Collectives();
+  Collectives(const Collectives&) = delete;
+  Collectives& operator=(const Collectives&) = delete;
+
+  int rank() const { return env_.rank; }
+  int world_size() const { return env_.world_size; }
+
+  // Rank 0's values copied into every rank's tensors (parameters and buffers, at the start).
+  absl::Status Broadcast(const std::vector<torch::Tensor>& tensors);
+  // The gradients of `params` (those that have one) replaced by their mean over the ranks. They travel
+  // as flat buckets of about `bucket_bytes`: a few large messages instead of one per tensor.
+  absl::Status AverageGradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = int64_t{25} << 20);
+  // `values` (any shape, float or int) summed over the ranks, in place.
+  absl::Status SumInPlace(torch::Tensor& values);
+  absl::Status Barrier();
+
+ private:
+  struct Impl;
+  Collectives(DistributedEnv env, std::unique_ptr<Impl> impl);
+  DistributedEnv env_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ttsd::core::train
