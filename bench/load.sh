@@ -5,6 +5,8 @@
 # (events missed, call latency, the daemon's peak RSS).
 #   bash bench/load.sh [BUILD_DIR] [STEPS] [ROUNDS] [WATCHERS] [CALLS] [RATE]
 # WATCHERS=0 and CALLS=0 is the control: both runs alone, so the ratio shows the machine's own noise.
+# SERVE_FLAGS adds `ttsd serve` flags (e.g. --worker-threads 1); LOAD_PREFIX replaces the load
+# generator's `nice -n 19` (e.g. "chrt --idle 0").
 set -euo pipefail
 BUILD=${1:-build}
 STEPS=${2:-300}
