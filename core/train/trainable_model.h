@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,11 @@ class TrainableModel {
  public:
   virtual ~TrainableModel() = default;
 
+  // Called in Step between backward and clipping with the parameters of the network about to step
+  // (data parallelism averages their gradients across ranks there). Unset: nothing happens.
+  using GradientHook = std::function<void(const std::vector<torch::Tensor>&)>;
+  void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
+
   // Every parameter and buffer a checkpoint holds, named as finetune patterns see them.
   virtual torch::nn::Module& module() = 0;
   // Called once, after fine-tune loading and freezing: optimizers over the parameters that train.
@@ -61,6 +67,14 @@ class TrainableModel {
   // for TensorBoard; `mel` is its cached log-mel.
   virtual FloatMatrix Alignment(const std::vector<int64_t>& ids, int64_t speaker, const PreparedUtterance& u,
                                 const FloatMatrix& mel) = 0;
+
+ protected:
+  void SyncGradients(const std::vector<torch::Tensor>& params) {
+    if (gradient_hook_) gradient_hook_(params);
+  }
+
+ private:
+  GradientHook gradient_hook_;
 };
 
 // The model of cfg.model.type, on `device`, built for `n_symbols` and `n_speakers`.
