@@ -47,6 +47,14 @@ class TrainableModel {
   // (data parallelism averages their gradients across ranks there). Unset: nothing happens.
   using GradientHook = std::function<void(const std::vector<torch::Tensor>&)>;
   void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
+  // Data parallelism over `world` ranks: `sum` adds a tensor across them in place. A model uses it to
+  // weight its loss terms by this rank's share of the global batch (so the averaged gradient is the
+  // one a single process computes on the whole batch) and to agree on skipping a step.
+  using RankSum = std::function<void(torch::Tensor&)>;
+  virtual void set_rank_sum(RankSum sum, int world) {
+    rank_sum_ = std::move(sum);
+    world_ = world;
+  }
 
   // Every parameter and buffer a checkpoint holds, named as finetune patterns see them.
   virtual torch::nn::Module& module() = 0;
@@ -72,9 +80,15 @@ class TrainableModel {
   void SyncGradients(const std::vector<torch::Tensor>& params) {
     if (gradient_hook_) gradient_hook_(params);
   }
+  // counts * world / (the counts summed over the ranks): 1 for each in one process. [n] float64, CPU.
+  torch::Tensor RankShares(const torch::Tensor& counts);
+  // Whether every rank says ok (one process: `ok`).
+  bool AllRanks(bool ok);
 
  private:
   GradientHook gradient_hook_;
+  RankSum rank_sum_;
+  int world_ = 1;
 };
 
 // The model of cfg.model.type, on `device`, built for `n_symbols` and `n_speakers`.

@@ -15,6 +15,7 @@
 #include "core/config/config_yaml.h"
 #include "core/data/dataset.h"
 #include "core/data/loader.h"
+#include "core/models/modules/flows.h"
 #include "core/train/checkpoint.h"
 #include "core/train/distributed.h"
 #include "core/train/finetune.h"
@@ -301,6 +302,11 @@ absl::StatusOr<TrainResult> Run::Execute() {
     model_->set_gradient_hook([this](const std::vector<torch::Tensor>& params) {
       if (auto st = group_->AverageGradients(params); !st.ok()) throw CollectiveFailure{st};
     });
+    auto sum = [this](torch::Tensor& t) {
+      if (auto st = group_->SumInPlace(t); !st.ok()) throw CollectiveFailure{st};
+    };
+    model_->set_rank_sum(sum, group_->world_size());
+    models::SetActNormRankSum(model_->module(), sum);  // Glow's first-batch statistics: the global batch's
     sink_->OnLog(absl::StrCat("data parallel: rank ", group_->rank(), " of ", group_->world_size(),
                               ", each global batch split across the ranks"));
   }
@@ -434,6 +440,9 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   TTSD_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(cfg.training.device));  // before any work
   TTSD_ASSIGN_OR_RETURN(DistributedEnv env, ReadDistributedEnv());
   TTSD_RETURN_IF_ERROR(CheckWorld(cfg.distributed, env));
+  if (env.active() && device.is_cuda()) {  // one GPU per rank on a node, as torchrun does
+    TTSD_ASSIGN_OR_RETURN(device, ResolveDevice(absl::StrCat("cuda:", env.local_rank)));
+  }
   const bool lead = env.rank == 0;
   TTSD_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::ForConfig(cfg.text));
   if (lead) {
