@@ -342,6 +342,22 @@ struct FinetuneConfig {
   }
 };
 
+// Data parallelism over world_size processes (ranks) on c10d: each global batch is split across the
+// ranks, gradients are averaged, rank 0 writes everything. A launcher (torchrun, srun, or the daemon)
+// starts the ranks and sets the torchrun variables; world_size is checked against theirs.
+struct DistributedConfig {
+  int world_size = 1;            // 1 = one process
+  std::string backend = "auto";  // auto | gloo | nccl (auto: nccl on CUDA builds with NCCL, else gloo)
+  int timeout_s = 600;           // a collective waiting longer (a rank died) ends the attempt on every rank
+
+  template <class V>
+  void Visit(V& v) {
+    v("world_size", world_size);
+    v("backend", backend);
+    v("timeout_s", timeout_s);
+  }
+};
+
 struct TrainConfig {
   std::string name = "voice";
   uint64_t seed = 1234;
@@ -357,6 +373,7 @@ struct TrainConfig {
   CheckpointConfig checkpoint;
   EarlyStoppingConfig early_stopping;
   FinetuneConfig finetune;
+  DistributedConfig distributed;
 
   template <class V>
   void Visit(V& v) {
@@ -374,6 +391,7 @@ struct TrainConfig {
     v("checkpoint", checkpoint);
     v("early_stopping", early_stopping);
     v("finetune", finetune);
+    v("distributed", distributed);
   }
 };
 

@@ -309,6 +309,27 @@ void ValidateVits(const TrainConfig& c, ConfigErrors& e) {
   if (!(v.noise_scale_w >= 0)) e.Add("model.vits.noise_scale_w", "must be >= 0");
 }
 
+void ValidateDistributed(const TrainConfig& c, ConfigErrors& e) {
+  const DistributedConfig& d = c.distributed;
+  if (d.world_size < 1 || d.world_size > 4096) e.Add("distributed.world_size", "must be in [1, 4096]");
+  if (d.backend != "auto" && d.backend != "gloo" && d.backend != "nccl") {
+    e.Add("distributed.backend", absl::StrCat("unknown backend \"", d.backend, "\" (auto, gloo or nccl)"));
+  }
+  if (d.backend == "nccl" && c.training.device.rfind("cuda", 0) != 0) {
+    e.Add("distributed.backend", "nccl needs training.device: cuda (use gloo on the CPU)");
+  }
+  if (d.timeout_s < 10) e.Add("distributed.timeout_s", "must be >= 10 seconds");
+  if (d.world_size > 1 && c.model.type != "glow_tts") {
+    e.Add("distributed.world_size", "data parallelism trains model.type glow_tts so far (VITS's two-network "
+                                    "step does not average its gradients across ranks yet)");
+  }
+  // Every rank needs at least one utterance of each global batch.
+  if (d.world_size > 1 && c.batch.size > 0 && c.batch.size < d.world_size) {
+    e.Add("batch.size", absl::StrCat("is smaller than distributed.world_size (", d.world_size,
+                                     "): each rank needs at least one utterance per batch"));
+  }
+}
+
 absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const std::string& source) {
   ConfigErrors e(source, &marks);
   if (c.name.empty()) e.Add("name", "must not be empty");
@@ -321,6 +342,7 @@ absl::Status ValidateConfig(const TrainConfig& c, const SourceMap& marks, const 
   ValidateVits(c, e);
   ValidateTraining(c, e);
   ValidateFinetune(c.finetune, e);
+  ValidateDistributed(c, e);
   if (c.model.type == "glow_tts" && c.model.n_sqz >= 1 && c.model.n_split >= 2 && (c.audio.n_mels * c.model.n_sqz) % c.model.n_split != 0) {
     e.Add("model.n_split", "must divide audio.n_mels * model.n_sqz");
   }

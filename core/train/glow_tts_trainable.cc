@@ -27,15 +27,21 @@ class GlowTtsTrainable : public TrainableModel {
   StepOutput Step(const Batch& batch, double lr, LossScaler& scaler) override {
     model_->train();
     auto l = Losses(batch);
+    // Under data parallelism each term counts by this rank's share of the global batch's mel values and
+    // symbols: the averaged gradient (and the averaged logged values) are then the whole batch's.
+    torch::Tensor shares = RankShares(torch::stack({l.frames, l.symbols}));
+    l.mle = l.mle * shares[0].item<double>();
+    l.duration = l.duration * shares[1].item<double>();
     ClearGradients(*optimizer_);
     scaler.Scale(l.mle + l.duration).backward();
+    SyncGradients(model_->parameters());
     scaler.Unscale(model_->parameters());
     double max_norm = cfg_.training.grad_clip > 0 ? cfg_.training.grad_clip : std::numeric_limits<double>::infinity();
     const double grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);
     const double mle = l.mle.item<double>(), duration = l.duration.item<double>();
     StepOutput r;
     r.values = {{"train/loss", mle + duration}, {"train/mle", mle}, {"train/duration", duration}, {"grad_norm", grad_norm}};
-    const bool loss_finite = std::isfinite(mle + duration), grads_finite = std::isfinite(grad_norm);
+    const bool loss_finite = AllRanks(std::isfinite(mle + duration)), grads_finite = std::isfinite(grad_norm);
     scaler.Update(grads_finite);
     if (loss_finite && grads_finite) {
       SetLearningRate(*optimizer_, lr);

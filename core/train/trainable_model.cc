@@ -23,6 +23,21 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const std::vector<torch::
       params, torch::optim::AdamOptions(t.learning_rate).betas(betas).eps(t.adam_eps).weight_decay(t.weight_decay));
 }
 
+torch::Tensor TrainableModel::RankShares(const torch::Tensor& counts) {
+  torch::Tensor local = counts.to(torch::kCPU, torch::kFloat64);
+  if (!rank_sum_) return torch::ones_like(local);
+  torch::Tensor global = local.clone();
+  rank_sum_(global);
+  return local * world_ / global;
+}
+
+bool TrainableModel::AllRanks(bool ok) {
+  if (!rank_sum_) return ok;
+  torch::Tensor bad = torch::tensor({ok ? 0 : 1}, torch::kInt32);
+  rank_sum_(bad);
+  return bad.item<int>() == 0;
+}
+
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,19 @@ class TrainableModel {
  public:
   virtual ~TrainableModel() = default;
 
+  // Called in Step between backward and clipping with the parameters of the network about to step
+  // (data parallelism averages their gradients across ranks there). Unset: nothing happens.
+  using GradientHook = std::function<void(const std::vector<torch::Tensor>&)>;
+  void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
+  // Data parallelism over `world` ranks: `sum` adds a tensor across them in place. A model uses it to
+  // weight its loss terms by this rank's share of the global batch (so the averaged gradient is the
+  // one a single process computes on the whole batch) and to agree on skipping a step.
+  using RankSum = std::function<void(torch::Tensor&)>;
+  virtual void set_rank_sum(RankSum sum, int world) {
+    rank_sum_ = std::move(sum);
+    world_ = world;
+  }
+
   // Every parameter and buffer a checkpoint holds, named as finetune patterns see them.
   virtual torch::nn::Module& module() = 0;
   // Called once, after fine-tune loading and freezing: optimizers over the parameters that train.
@@ -61,6 +75,20 @@ class TrainableModel {
   // for TensorBoard; `mel` is its cached log-mel.
   virtual FloatMatrix Alignment(const std::vector<int64_t>& ids, int64_t speaker, const PreparedUtterance& u,
                                 const FloatMatrix& mel) = 0;
+
+ protected:
+  void SyncGradients(const std::vector<torch::Tensor>& params) {
+    if (gradient_hook_) gradient_hook_(params);
+  }
+  // counts * world / (the counts summed over the ranks): 1 for each in one process. [n] float64, CPU.
+  torch::Tensor RankShares(const torch::Tensor& counts);
+  // Whether every rank says ok (one process: `ok`).
+  bool AllRanks(bool ok);
+
+ private:
+  GradientHook gradient_hook_;
+  RankSum rank_sum_;
+  int world_ = 1;
 };
 
 // The model of cfg.model.type, on `device`, built for `n_symbols` and `n_speakers`.

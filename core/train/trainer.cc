@@ -15,7 +15,9 @@
 #include "core/config/config_yaml.h"
 #include "core/data/dataset.h"
 #include "core/data/loader.h"
+#include "core/models/modules/flows.h"
 #include "core/train/checkpoint.h"
+#include "core/train/distributed.h"
 #include "core/train/finetune.h"
 #include "core/train/precision.h"
 #include "core/train/trainable_model.h"
@@ -41,12 +43,20 @@ double LearningRate(const TrainingConfig& t, int64_t hidden, int64_t step, int64
 
 namespace {
 
-// Everything one run holds; Train() wires it together and runs the loop.
+// A collective failed (a rank died or timed out): thrown out of a gradient hook, caught around the step.
+struct CollectiveFailure {
+  absl::Status status;
+};
+
+// Everything one run holds; Train() wires it together and runs the loop. With `group` (data
+// parallelism) every rank runs this loop in lockstep; only rank 0 validates and writes.
 class Run {
  public:
   Run(const TrainerOptions& o, EventSink* sink, PreparedDataset ds, SymbolTable symbols, torch::Device device,
-      std::vector<ValidationSentence> sentences, std::optional<PretrainedModel> base, FinetuneReport report)
+      std::vector<ValidationSentence> sentences, std::optional<PretrainedModel> base, FinetuneReport report,
+      Collectives* group)
       : o_(o),
+        group_(group),
         sink_(sink),
         cfg_(o.config),
         ds_(std::move(ds)),
@@ -72,8 +82,14 @@ class Run {
   void RunValidation(bool* is_best, bool* early_stop);
   CheckpointMeta Meta() const;
   double LogFloor() const { return std::log(cfg_.audio.log_clamp); }
+  bool lead() const { return group_ == nullptr || group_->rank() == 0; }
+  // Each value averaged over the ranks (every rank logs the same numbers as rank 0 writes).
+  absl::Status AverageValues(std::map<std::string, double>* values);
+  // Every rank's flags OR-ed (a stop or a request seen by any rank acts on all).
+  absl::StatusOr<std::vector<bool>> AnyRank(const std::vector<bool>& flags);
 
   const TrainerOptions& o_;
+  Collectives* group_;  // null: one process
   EventSink* sink_;  // the caller's sink behind the TensorBoard writer
   const TrainConfig& cfg_;
   PreparedDataset ds_;
@@ -108,7 +124,32 @@ CheckpointMeta Run::Meta() const {
   return m;
 }
 
+absl::Status Run::AverageValues(std::map<std::string, double>* values) {
+  if (group_ == nullptr) return absl::OkStatus();
+  torch::Tensor t = torch::empty({static_cast<int64_t>(values->size())}, torch::kFloat64);
+  int64_t i = 0;
+  for (const auto& [k, v] : *values) t[i++] = v;  // same keys, same order on every rank
+  TTSD_RETURN_IF_ERROR(group_->SumInPlace(t));
+  i = 0;
+  for (auto& [k, v] : *values) v = t[i++].item<double>() / group_->world_size();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<bool>> Run::AnyRank(const std::vector<bool>& flags) {
+  if (group_ == nullptr) return flags;
+  torch::Tensor t = torch::empty({static_cast<int64_t>(flags.size())}, torch::kInt32);
+  for (size_t i = 0; i < flags.size(); ++i) t[static_cast<int64_t>(i)] = flags[i] ? 1 : 0;
+  TTSD_RETURN_IF_ERROR(group_->SumInPlace(t));
+  std::vector<bool> out;
+  for (size_t i = 0; i < flags.size(); ++i) out.push_back(t[static_cast<int64_t>(i)].item<int>() > 0);
+  return out;
+}
+
 absl::Status Run::SaveCheckpoint(bool is_best) {
+  if (!lead()) {  // rank 0 writes the checkpoint; the others only keep the bookkeeping in step
+    last_saved_step_ = state_.step;
+    return absl::OkStatus();
+  }
   TTSD_ASSIGN_OR_RETURN(CheckpointInfo info, checkpointer_.Save(model_->module(), model_->optimizers(), Meta(), is_best));
   last_checkpoint_ = info.path;
   last_saved_step_ = state_.step;
@@ -234,7 +275,7 @@ absl::StatusOr<TrainResult> Run::Execute() {
   sink_->OnLog(absl::StrCat("model ", cfg_.model.type, " (preset ", cfg_.model.preset, "): ", params, " parameters, ",
                               ds_.speakers.size(), " speaker(s), ", symbols_.size(), " symbols; ", device_.str(), ", ",
                               t.precision));
-  if (cfg_.validation.asr == "pocketsphinx") {
+  if (cfg_.validation.asr == "pocketsphinx" && lead()) {
     TTSD_ASSIGN_OR_RETURN(recognizer_, asr::Recognizer::CreateEnglish());
   }
   if (!o_.resume.empty()) {
@@ -246,13 +287,32 @@ absl::StatusOr<TrainResult> Run::Execute() {
 
   // A fine-tune measures its starting point: the base model on the new data, at step 0, so the curves
   // show what fine-tuning changed (and the base itself can turn out best).
-  if (base_ && state_.step == 0 && cfg_.validation.interval_steps > 0) {
+  if (base_ && state_.step == 0 && cfg_.validation.interval_steps > 0 && lead()) {
     bool is_best = false, early_stop = false;
     RunValidation(&is_best, &early_stop);
     if (is_best) TTSD_RETURN_IF_ERROR(SaveCheckpoint(true));
   }
+  if (group_ != nullptr) {
+    // Every rank starts from rank 0's weights (a fresh initialisation may differ per rank; after a
+    // resume they are equal anyway), and steps on its share of each global batch.
+    std::vector<torch::Tensor> state;
+    for (const auto& p : model_->module().parameters()) state.push_back(p);
+    for (const auto& b : model_->module().buffers()) state.push_back(b);
+    TTSD_RETURN_IF_ERROR(group_->Broadcast(state));
+    model_->set_gradient_hook([this](const std::vector<torch::Tensor>& params) {
+      if (auto st = group_->AverageGradients(params); !st.ok()) throw CollectiveFailure{st};
+    });
+    auto sum = [this](torch::Tensor& t) {
+      if (auto st = group_->SumInPlace(t); !st.ok()) throw CollectiveFailure{st};
+    };
+    model_->set_rank_sum(sum, group_->world_size());
+    models::SetActNormRankSum(model_->module(), sum);  // Glow's first-batch statistics: the global batch's
+    sink_->OnLog(absl::StrCat("data parallel: rank ", group_->rank(), " of ", group_->world_size(),
+                              ", each global batch split across the ranks"));
+  }
   DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/true,
-                    model_->needs_waveforms() ? &cfg_.audio : nullptr);
+                    model_->needs_waveforms() ? &cfg_.audio : nullptr,
+                    group_ != nullptr ? DataShard{group_->rank(), group_->world_size()} : DataShard());
   const int64_t per_epoch = static_cast<int64_t>(loader.BatchesInEpoch(0));
   const int64_t total = t.max_steps > 0 ? std::min<int64_t>(t.max_steps, per_epoch * t.epochs) : per_epoch * t.epochs;
   TrainResult result;
@@ -266,7 +326,13 @@ absl::StatusOr<TrainResult> Run::Execute() {
       if (!next->has_value()) break;
       const Batch& batch = **next;
       auto t0 = std::chrono::steady_clock::now();
-      StepOutput out = model_->Step(batch, Lr(state_.step + 1), scaler_);
+      StepOutput out;
+      try {
+        out = model_->Step(batch, Lr(state_.step + 1), scaler_);
+      } catch (const CollectiveFailure& f) {
+        return f.status;
+      }
+      TTSD_RETURN_IF_ERROR(AverageValues(&out.values));
       const StepOutcome outcome = out.outcome;
       const bool finite = outcome != StepOutcome::kNonFinite;
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -301,16 +367,25 @@ absl::StatusOr<TrainResult> Run::Execute() {
         result.last_checkpoint = last_checkpoint_;
         return result;
       }
-      const bool validate_now = o_.validate_requested != nullptr && o_.validate_requested->exchange(false);
-      const bool checkpoint_now = o_.checkpoint_requested != nullptr && o_.checkpoint_requested->exchange(false);
+      TTSD_ASSIGN_OR_RETURN(
+          std::vector<bool> asked,
+          AnyRank({o_.validate_requested != nullptr && o_.validate_requested->exchange(false),
+                   o_.checkpoint_requested != nullptr && o_.checkpoint_requested->exchange(false),
+                   o_.stop_requested != nullptr && o_.stop_requested->load()}));
+      const bool validate_now = asked[0], checkpoint_now = asked[1];
       if (validate_now) sink_->OnLog(absl::StrCat("validating at step ", state_.step, " (requested)"));
       if (checkpoint_now) sink_->OnLog(absl::StrCat("checkpoint at step ", state_.step, " (requested)"));
       bool validate = validate_now ||
                       (cfg_.validation.interval_steps > 0 && state_.step % cfg_.validation.interval_steps == 0);
       bool is_best = false, early_stop = false;
-      if (validate) RunValidation(&is_best, &early_stop);
+      if (validate && lead()) RunValidation(&is_best, &early_stop);
+      if (validate && group_ != nullptr) {  // rank 0's verdict, for every rank
+        TTSD_ASSIGN_OR_RETURN(std::vector<bool> verdict, AnyRank({is_best, early_stop}));
+        is_best = verdict[0];
+        early_stop = verdict[1];
+      }
       done = state_.step >= total;
-      bool stop = o_.stop_requested != nullptr && o_.stop_requested->load();
+      bool stop = asked[2];
       if (is_best || state_.step % cfg_.checkpoint.interval_steps == 0 || stop || done || early_stop ||
           checkpoint_now) {
         TTSD_RETURN_IF_ERROR(SaveCheckpoint(is_best));
@@ -345,16 +420,37 @@ absl::StatusOr<TrainResult> Run::Execute() {
   return result;
 }
 
+// The config's world size against the launcher's: a mismatch would silently change the global batch.
+absl::Status CheckWorld(const DistributedConfig& d, const DistributedEnv& env) {
+  if (env.world_size == d.world_size) return absl::OkStatus();
+  if (!env.active()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "distributed.world_size is ", d.world_size, ", but this process was started alone: launch ", d.world_size,
+        " ranks with torchrun-style variables (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK) or srun"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat("the launcher started ", env.world_size,
+                                                    " ranks but distributed.world_size is ", d.world_size,
+                                                    ": set distributed.world_size: ", env.world_size));
+}
+
 }  // namespace
 
 absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   const TrainConfig& cfg = o.config;
   TTSD_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(cfg.training.device));  // before any work
-  TTSD_RETURN_IF_ERROR(EnsureDirectory(o.output_dir));
-  TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "config.yaml").string(), EmitConfigYaml(cfg)));
+  TTSD_ASSIGN_OR_RETURN(DistributedEnv env, ReadDistributedEnv());
+  TTSD_RETURN_IF_ERROR(CheckWorld(cfg.distributed, env));
+  if (env.active() && device.is_cuda()) {  // one GPU per rank on a node, as torchrun does
+    TTSD_ASSIGN_OR_RETURN(device, ResolveDevice(absl::StrCat("cuda:", env.local_rank)));
+  }
+  const bool lead = env.rank == 0;
   TTSD_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::ForConfig(cfg.text));
-  const std::string symbols_json = tokenizer->symbols().ToJson();
-  TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "symbols.json").string(), symbols_json));
+  if (lead) {
+    TTSD_RETURN_IF_ERROR(EnsureDirectory(o.output_dir));
+    TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o.output_dir) / "config.yaml").string(), EmitConfigYaml(cfg)));
+    TTSD_RETURN_IF_ERROR(
+        WriteFileAtomic((fs::path(o.output_dir) / "symbols.json").string(), tokenizer->symbols().ToJson()));
+  }
   // A fine-tune's pre-flight, before any data is read: what cannot work stops here.
   std::optional<PretrainedModel> base;
   FinetuneReport report;
@@ -391,9 +487,17 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
     }
     sentences.push_back({cfg.validation.sentences[i], std::vector<int64_t>(t.ids.begin(), t.ids.end())});
   }
-  TensorBoardSink tensorboard(o.output_dir, o.sink);
-  Run run(o, &tensorboard, std::move(ds), tokenizer->symbols(), device, std::move(sentences), std::move(base),
-          std::move(report));
+  std::unique_ptr<Collectives> group;
+  if (env.active()) {
+    o.sink->OnLog(absl::StrCat("joining ", env.world_size, " ranks at ", env.master_addr, ":", env.master_port,
+                               " as rank ", env.rank));
+    TTSD_ASSIGN_OR_RETURN(group, Collectives::Join(env, cfg.distributed.backend == "nccl" ? "nccl" : "gloo",
+                                                   std::chrono::seconds(cfg.distributed.timeout_s)));
+  }
+  std::optional<TensorBoardSink> tensorboard;
+  if (lead) tensorboard.emplace(o.output_dir, o.sink);
+  Run run(o, lead ? static_cast<EventSink*>(&*tensorboard) : o.sink, std::move(ds), tokenizer->symbols(), device,
+          std::move(sentences), std::move(base), std::move(report), group.get());
   return run.Execute();
 }
 

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "core/common/file_util.h"
 #include "core/train/console_sink.h"
+#include "core/train/distributed.h"
 #include "core/train/precision.h"
 #include "core/train/trainer.h"
 #include "server/api/allowed_roots.h"
@@ -95,6 +96,19 @@ absl::Status LockRunFolder(const std::string& out, bool wait, core::train::Event
   return absl::OkStatus();
 }
 
+// A data-parallel rank other than 0 writes nothing to the run folder: its log lines go to stderr.
+class OtherRankSink : public core::train::EventSink {
+ public:
+  explicit OtherRankSink(int rank) : rank_(rank) {}
+  void OnStep(const core::train::StepEvent&) override {}
+  void OnValidation(const core::train::ValidationEvent&) override {}
+  void OnCheckpoint(const core::train::CheckpointEvent&) override {}
+  void OnLog(const std::string& line) override { std::fprintf(stderr, "[rank %d] %s\n", rank_, line.c_str()); }
+
+ private:
+  int rank_;
+};
+
 int RunTrain(const TrainOptions& opt) {
   // First of all: a control signal must never find the default action (which ends the process).
   struct sigaction control {};
@@ -123,6 +137,27 @@ int RunTrain(const TrainOptions& opt) {
     return ReportError(absl::InvalidArgumentError("no output folder: pass --output-dir or set output_dir in the config"));
   }
   int threads = ConfigureThreads(opt.threads, cfg.threads);
+  auto env = core::train::ReadDistributedEnv();
+  if (!env.ok()) return ReportError(env.status());
+  if (env->rank != 0) {
+    struct sigaction stop {};
+    stop.sa_handler = OnSignal;
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGINT, &stop, nullptr);
+    sigaction(SIGTERM, &stop, nullptr);
+    OtherRankSink sink(env->rank);
+    sink.OnLog(absl::StrCat("ttsd train ", opt.config, " (", threads, " threads); rank 0 writes ", out));
+    core::train::TrainerOptions options;
+    options.config = cfg;
+    options.output_dir = out;
+    options.resume = opt.resume;
+    options.sink = &sink;
+    options.stop_requested = &g_stop;  // a stop on any rank stops all (rank 0 checkpoints)
+    options.show_progress = false;
+    auto result = core::train::Train(options);
+    if (!result.ok()) return ReportError(result.status());
+    return result->reason == core::train::StopReason::kNonFiniteLoss ? kExitFailed : kExitOk;
+  }
   auto console = core::train::ConsoleSink::Create(out, /*quiet=*/opt.events_fd >= 0);
   if (!console.ok()) {
     if (auto st = core::EnsureDirectory(out); !st.ok()) return ReportError(st);

@@ -179,6 +179,91 @@ TEST_F(TtsdCliTest, TrainStopsOnSigtermAndResumesBitIdentically) {
   EXPECT_EQ(a, b);
 }
 
+// Data parallelism through the real binary: two `ttsd train` ranks started with the torchrun variables
+// on loopback (Gloo) train the run a single process trains, rank 0 writing it. Dropout is off (its
+// masks are drawn per rank and cannot match one process's). The first two steps agree to float
+// tolerance (1e-5 relative: the all-reduce sums in another order than one process does); later steps
+// may drift a little more, because the alignment search is an argmax that a last-bit difference in the
+// weights can flip, so the bound there is 2%.
+TEST_F(TtsdCliTest, TwoDataParallelRanksTrainTheRunOneProcessTrains) {
+  testing::MakeSmallCorpus(tmp_.Join("train-data"), 12);
+  const std::string body = "data:\n  path: train-data\n  cache_dir: cache\n  validation:\n    count: 2\nbatch:\n  size: 4\n"
+                           "model:\n  preset: tiny\n  p_dropout: 0\n  decoder_dropout: 0\n"
+                           "training:\n  max_steps: 6\n  log_interval: 1\n";
+  std::string one = testing::WriteConfig(tmp_.path(), body);
+  Result single = RunTtsd("train --threads 1 --config " + one + " --output-dir " + tmp_.Join("A"));
+  ASSERT_EQ(single.code, 0) << single.output;
+  testing::WriteTextFile(tmp_.Join("ddp.yaml"), body + "distributed:\n  world_size: 2\n");
+  const std::string train = std::string(TTSD_BINARY) + " train --threads 1 --config " + tmp_.Join("ddp.yaml") +
+                            " --output-dir " + tmp_.Join("B");
+  Result alone = testing::RunCommand(train);
+  EXPECT_NE(alone.code, 0);
+  EXPECT_THAT(alone.output, HasSubstr("launch 2 ranks"));
+  testing::WriteTextFile(tmp_.Join("ddp.sh"),
+                         "export MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + $$ % 20000)) WORLD_SIZE=2\n"
+                         "RANK=1 " + train + " > " + tmp_.Join("rank1.out") + " 2>&1 & r1=$!\n"
+                         "RANK=0 " + train + " > " + tmp_.Join("rank0.out") + " 2>&1; echo rank0_rc=$?\n"
+                         "wait $r1; echo rank1_rc=$?\n");
+  Result r = testing::RunCommand("bash " + tmp_.Join("ddp.sh"));
+  Result out0 = testing::RunCommand("cat " + tmp_.Join("rank0.out")), out1 = testing::RunCommand("cat " + tmp_.Join("rank1.out"));
+  ASSERT_THAT(r.output, HasSubstr("rank0_rc=0")) << out0.output;
+  ASSERT_THAT(r.output, HasSubstr("rank1_rc=0")) << out1.output;
+  EXPECT_THAT(out0.output, HasSubstr("data parallel: rank 0 of 2"));
+  EXPECT_THAT(out1.output, HasSubstr("[rank 1] data parallel: rank 1 of 2"));
+  EXPECT_THAT(out1.output, HasSubstr("rank 0 writes"));
+
+  auto read = [](const std::string& path) {
+    std::map<int64_t, double> loss;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded() && j.contains("train/loss")) loss[j["step"].get<int64_t>()] = j["train/loss"].get<double>();
+    }
+    return loss;
+  };
+  auto a = read(tmp_.Join("A/metrics.jsonl")), b = read(tmp_.Join("B/metrics.jsonl"));
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u) << "rank 0 logs every step once";
+  for (int64_t step = 1; step <= 6; ++step) {
+    const double tolerance = step <= 2 ? 1e-5 : 0.02;
+    EXPECT_NEAR(b[step], a[step], tolerance * std::abs(a[step])) << "step " << step;
+  }
+  EXPECT_TRUE(std::filesystem::exists(tmp_.Join("B/checkpoints/ckpt-000000006.pt")));
+}
+
+// A rank killed mid-run ends the other at its next collective (a clear error, not a hang), and both
+// resumed with --resume auto finish the run from rank 0's newest checkpoint.
+TEST_F(TtsdCliTest, AKilledRankEndsTheOtherAndTheRunResumesFromItsCheckpoint) {
+  testing::MakeSmallCorpus(tmp_.Join("train-data"), 12);
+  testing::WriteTextFile(tmp_.Join("ddp.yaml"),
+                         "data:\n  path: " + tmp_.Join("train-data") + "\n  cache_dir: " + tmp_.Join("cache") +
+                             "\n  validation:\n    count: 2\nbatch:\n  size: 4\nmodel:\n  preset: tiny\n"
+                             "training:\n  max_steps: 400\n  log_interval: 1\ncheckpoint:\n  interval_steps: 5\n"
+                             "distributed:\n  world_size: 2\n  timeout_s: 60\n");
+  const std::string train = std::string(TTSD_BINARY) + " train --threads 1 --config " + tmp_.Join("ddp.yaml") +
+                            " --output-dir " + tmp_.Join("run");
+  testing::WriteTextFile(
+      tmp_.Join("kill.sh"),
+      "export MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + $$ % 20000)) WORLD_SIZE=2\n"
+      "RANK=1 " + train + " > " + tmp_.Join("r1.out") + " 2>&1 & r1=$!\n"
+      "RANK=0 " + train + " > " + tmp_.Join("r0.out") + " 2>&1 & r0=$!\n"
+      "for i in $(seq 1 3000); do grep -q '\"step\":12,' " + tmp_.Join("run/metrics.jsonl") +
+      " 2>/dev/null && break; sleep 0.01; done\n"
+      "kill -9 $r1; wait $r0; echo rank0_rc=$?\n"
+      "export MASTER_PORT=$((MASTER_PORT + 1))\n"
+      "RANK=1 " + train + " --resume auto > /dev/null 2>&1 & r1=$!\n"
+      "RANK=0 " + train + " --resume auto > " + tmp_.Join("resumed.out") + " 2>&1; echo resumed_rc=$?\n"
+      "wait $r1; echo resumed1_rc=$?\n");
+  Result r = testing::RunCommand("timeout 300 bash " + tmp_.Join("kill.sh"));
+  Result r0 = testing::RunCommand("cat " + tmp_.Join("r0.out")), resumed = testing::RunCommand("cat " + tmp_.Join("resumed.out"));
+  EXPECT_THAT(r.output, HasSubstr("rank0_rc=1"));
+  EXPECT_THAT(r0.output, HasSubstr("rank 0 of 2: all-reduce failed"));
+  EXPECT_THAT(r.output, HasSubstr("resumed_rc=0")) << resumed.output;
+  EXPECT_THAT(r.output, HasSubstr("resumed1_rc=0"));
+  EXPECT_THAT(resumed.output, HasSubstr("resumed from"));
+  EXPECT_THAT(resumed.output, HasSubstr("finished at step 400"));
+}
+
 // A process killed halfway through writing a checkpoint, or after the file but before its sha256
 // sidecar (failpoints: kill -9 at exactly that instant), leaves nothing a resume would load. `--resume
 // auto` takes the newest complete checkpoint and says what it skipped; a corrupt newest checkpoint

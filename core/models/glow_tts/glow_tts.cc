@@ -159,6 +159,8 @@ GlowTtsLosses GlowTtsImpl::Losses(const GlowTtsForward& o) const {
   auto sq = ((f32(o.z) - f32(o.z_mean)) * o.z_mask).pow(2).sum();
   l.mle = 0.5 * kLog2Pi + (0.5 * sq - f32(o.logdet).sum()) / frames;
   l.duration = (f32(o.logw) - f32(o.logw_target)).pow(2).sum() / o.x_mask.sum();
+  l.frames = frames.detach();
+  l.symbols = o.x_mask.sum().detach();
   return l;
 }
 

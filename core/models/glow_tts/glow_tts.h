@@ -52,6 +52,8 @@ struct GlowTtsForward {
 struct GlowTtsLosses {
   torch::Tensor mle;       // Gaussian negative log-likelihood per mel value, log-determinant included
   torch::Tensor duration;  // MSE of log durations per symbol
+  torch::Tensor frames, symbols;  // what each term is divided by (mel values, symbols): data parallelism
+                                  // weights each rank's terms by its share of the global batch's
 };
 
 struct GlowTtsImpl : torch::nn::Module {

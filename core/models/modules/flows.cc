@@ -13,8 +13,17 @@ FlowOutput ActNormImpl::forward(const torch::Tensor& x, const torch::Tensor& mas
   if (!reverse && is_training() && initialized.item<float>() == 0) {
     torch::NoGradGuard no_grad;
     auto denom = mask.sum(at::IntArrayRef{0, 2});  // [1]
-    auto mean = (x * mask).sum(at::IntArrayRef{0, 2}) / denom;
-    auto sq = (x * x * mask).sum(at::IntArrayRef{0, 2}) / denom;
+    auto sum = (x * mask).sum(at::IntArrayRef{0, 2});
+    auto sum_sq = (x * x * mask).sum(at::IntArrayRef{0, 2});
+    if (sum_across_ranks) {  // the global batch's moments: counts and sums add up across ranks
+      auto packed = torch::cat({denom.to(sum.dtype()), sum, sum_sq});
+      sum_across_ranks(packed);
+      denom = packed.narrow(0, 0, 1);
+      sum = packed.narrow(0, 1, sum.size(0));
+      sum_sq = packed.narrow(0, 1 + sum.size(0), sum.size(0));
+    }
+    auto mean = sum / denom;
+    auto sq = sum_sq / denom;
     auto var = sq - mean * mean;
     auto log_std = 0.5 * torch::log(torch::clamp_min(var, 1e-6));
     bias.copy_((-mean * torch::exp(-log_std)).view_as(bias));
@@ -24,6 +33,12 @@ FlowOutput ActNormImpl::forward(const torch::Tensor& x, const torch::Tensor& mas
   if (reverse) return {(x - bias) * torch::exp(-logs) * mask, torch::Tensor()};
   auto z = (bias + torch::exp(logs) * x) * mask;
   return {z, logs.sum() * lengths};
+}
+
+void SetActNormRankSum(torch::nn::Module& model, const std::function<void(torch::Tensor&)>& sum) {
+  for (const auto& m : model.modules()) {
+    if (auto* a = dynamic_cast<ActNormImpl*>(m.get())) a->sum_across_ranks = sum;
+  }
 }
 
 InvConvNearImpl::InvConvNearImpl(int64_t channels_, int64_t n_split_) : channels(channels_), n_split(n_split_) {

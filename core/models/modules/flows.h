@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "core/models/modules/wavenet.h"
 
 namespace ttsd::core::models {
@@ -20,8 +22,14 @@ struct ActNormImpl : torch::nn::Module {
   explicit ActNormImpl(int64_t channels);
   FlowOutput forward(const torch::Tensor& x, const torch::Tensor& mask, bool reverse);
   torch::Tensor logs, bias, initialized;
+  // Data parallelism: sums a tensor across the ranks in place, so the initial statistics are the
+  // global batch's on every rank (null: one process).
+  std::function<void(torch::Tensor&)> sum_across_ranks;
 };
 TORCH_MODULE(ActNorm);
+
+// Sets sum_across_ranks on every ActNorm in `model` (none: nothing happens).
+void SetActNormRankSum(torch::nn::Module& model, const std::function<void(torch::Tensor&)>& sum);
 
 // Invertible 1x1 convolution over groups of n_split channels (Glow-TTS): cheaper than a full CxC
 // matrix and mixes the two halves the couplings split.

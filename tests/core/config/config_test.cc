@@ -70,6 +70,24 @@ TEST(ConfigValidateTest, RangeErrorsPointAtTheirLines) {
   EXPECT_THAT(msg, HasSubstr("v.yaml:6:9: audio.fmax: must be > fmin and <= sample_rate/2"));
 }
 
+TEST(ConfigValidateTest, DistributedSettingsAreChecked) {
+  testing::TempDir tmp;
+  auto check = [&](const std::string& extra) {
+    auto parsed = ParseConfigYaml("data:\n  path: " + tmp.path() + "\n" + extra, "d.yaml");
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return std::string(ValidateConfig(parsed->config, parsed->marks, "d.yaml").message());
+  };
+  EXPECT_EQ(check("distributed:\n  world_size: 2\n"), "");
+  EXPECT_THAT(check("distributed:\n  world_size: 0\n  backend: mpi\n  timeout_s: 1\n"),
+              AllOf(HasSubstr("distributed.world_size: must be in [1, 4096]"), HasSubstr("unknown backend \"mpi\""),
+                    HasSubstr("distributed.timeout_s: must be >= 10")));
+  EXPECT_THAT(check("distributed:\n  backend: nccl\n"), HasSubstr("nccl needs training.device: cuda"));
+  EXPECT_THAT(check("batch:\n  size: 2\ndistributed:\n  world_size: 4\n"),
+              HasSubstr("batch.size: is smaller than distributed.world_size (4)"));
+  EXPECT_THAT(check("model:\n  type: vits\ndistributed:\n  world_size: 2\n"),
+              HasSubstr("data parallelism trains model.type glow_tts so far"));
+}
+
 TEST(ConfigVitsTest, PresetListsRoundTripAndGeneratorMustMatchTheHop) {
   ttsd::testing::TempDir dir;
   const std::string ok = "model:\n  type: vits\n  preset: small\n  vits:\n    upsample_rates: [8, 8, 4]\n"
