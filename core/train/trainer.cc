@@ -160,7 +160,8 @@ absl::Status Run::SaveCheckpoint(bool is_best) {
 absl::Status Run::Resume() {
   std::string path = o_.resume;
   if (path == "auto") {
-    if (int n = checkpointer_.RemovePartialWrites(); n > 0) {
+    // Rank 0 owns the run folder: only it tidies up (the other ranks read the same checkpoints).
+    if (int n = lead() ? checkpointer_.RemovePartialWrites() : 0; n > 0) {
       sink_->OnLog(absl::StrCat("removed ", n, " half-written checkpoint file(s) of an interrupted save"));
     }
     auto newest = checkpointer_.NewestValid([&](const std::string& why) {
@@ -266,7 +267,10 @@ absl::StatusOr<TrainResult> Run::Execute() {
   if (base_) {
     for (const auto& w : report_.warnings) sink_->OnLog(absl::StrCat("fine-tune warning: ", w));
     for (const auto& n : report_.notes) sink_->OnLog(absl::StrCat("fine-tune: ", n));
-    TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(o_.output_dir) / "finetune_report.txt").string(), report_.ToString()));
+    if (lead()) {
+      TTSD_RETURN_IF_ERROR(
+          WriteFileAtomic((fs::path(o_.output_dir) / "finetune_report.txt").string(), report_.ToString()));
+    }
   }
   model_->CreateOptimizers();  // over what is not frozen: frozen parameters stay out of the optimizers
   const auto& t = cfg_.training;

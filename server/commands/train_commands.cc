@@ -41,6 +41,15 @@ void OnSignal(int sig) {
 
 void OnControlSignal(int sig) { (sig == SIGUSR1 ? g_checkpoint : g_validate).store(true); }
 
+// SIGINT / SIGTERM ask for a stop after the current step (a second SIGINT ends the process).
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
 struct TrainOptions {
   std::string config;
   std::string output_dir;
@@ -140,11 +149,7 @@ int RunTrain(const TrainOptions& opt) {
   auto env = core::train::ReadDistributedEnv();
   if (!env.ok()) return ReportError(env.status());
   if (env->rank != 0) {
-    struct sigaction stop {};
-    stop.sa_handler = OnSignal;
-    sigemptyset(&stop.sa_mask);
-    sigaction(SIGINT, &stop, nullptr);
-    sigaction(SIGTERM, &stop, nullptr);
+    InstallStopHandlers();
     OtherRankSink sink(env->rank);
     sink.OnLog(absl::StrCat("ttsd train ", opt.config, " (", threads, " threads); rank 0 writes ", out));
     core::train::TrainerOptions options;
@@ -178,11 +183,7 @@ int RunTrain(const TrainOptions& opt) {
     if (to_daemon) SendFinished(*to_daemon, ttsd::v1::WorkerFinished::OUTCOME_ERROR, 0, std::string(st.message()), "");
     return ReportError(st);
   }
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  InstallStopHandlers();
 
   core::train::TrainerOptions options;
   options.config = cfg;
