@@ -46,6 +46,11 @@ void PrintJob(const ttsd::v1::Job& j, bool json) {
                 static_cast<long long>(b.validations_since()));
   }
   if (j.has_parent()) std::printf("  parent     %s\n", FormatLineage(j.parent()).c_str());
+  if (j.devices() > 1) {
+    std::string pids;
+    for (int64_t pid : j.rank_pids()) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+    std::printf("  ranks      %u data-parallel%s\n", j.devices(), pids.empty() ? "" : (" (worker pids " + pids + ")").c_str());
+  }
   std::printf("  attempts   %u (crash restarts %u)\n", j.attempt(), j.restarts());
   std::printf("  priority   %lld\n", static_cast<long long>(j.priority()));
   std::printf("  folder     %s\n", j.job_dir().c_str());
@@ -55,7 +60,7 @@ void PrintJob(const ttsd::v1::Job& j, bool json) {
 struct SubmitArgs {
   std::string path, name;
   int64_t priority = 0;
-  uint32_t devices = 1;
+  uint32_t devices = 0;  // 0: the config's distributed.world_size
   int64_t max_steps = 0;
   bool validate = false, watch = false;
   std::string samples_dir = "samples";
@@ -188,7 +193,9 @@ void RegisterJobCommands(CLI::App& app, Globals* g) {
   submit->add_option("config", sa->path, "Training config (YAML)")->required();
   submit->add_option("--name", sa->name, "Job name (default: the config's name)");
   submit->add_option("--priority", sa->priority, "Higher runs first; FIFO within a priority");
-  submit->add_option("--devices", sa->devices, "Devices the job needs")->check(CLI::PositiveNumber);
+  submit->add_option("--devices", sa->devices,
+                     "Devices (data-parallel ranks) the job trains on (default: the config's distributed.world_size)")
+      ->check(CLI::PositiveNumber);
   submit->add_option("--max-steps", sa->max_steps, "Override training.max_steps")->check(CLI::PositiveNumber);
   submit->add_flag("--validate", sa->validate, "Only check the config with the daemon; queue nothing");
   submit->add_flag("--watch", sa->watch, "Follow the job after queueing it (like ttsctl watch)");

@@ -1,5 +1,6 @@
 #include "core/train/distributed.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -59,6 +60,8 @@ absl::StatusOr<DistributedEnv> ReadDistributedEnv(const std::function<const char
   if (env.master_port < 1 || env.master_port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("MASTER_PORT=", env.master_port, " is not a TCP port"));
   }
+  if (const char* agent = getenv("TORCHELASTIC_USE_AGENT_STORE")) env.launcher_serves_store = std::string(agent) == "True";
+  if (auto st = ReadInt(getenv, "TORCHELASTIC_RESTART_COUNT", &env.launcher_restart); !st.ok()) return st;
   if (env.world_size > 1 && getenv("MASTER_ADDR") == nullptr) {
     return absl::InvalidArgumentError("distributed launch: MASTER_ADDR (rank 0's host) is not set");
   }
@@ -84,11 +87,15 @@ absl::StatusOr<std::unique_ptr<Collectives>> Collectives::Join(const Distributed
   auto st = Guarded(env, "joining the process group", [&] {
     c10d::TCPStoreOptions o;
     o.port = static_cast<uint16_t>(env.master_port);
-    o.isServer = env.rank == 0;
+    o.isServer = env.rank == 0 && !env.launcher_serves_store;
     o.numWorkers = static_cast<size_t>(env.world_size);
-    o.waitWorkers = true;
+    o.waitWorkers = !env.launcher_serves_store;
     o.timeout = timeout;
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    if (env.launcher_serves_store) {
+      impl->store = c10::make_intrusive<c10d::PrefixStore>(absl::StrCat("/worker/attempt_", env.launcher_restart),
+                                                           impl->store);
+    }
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; a loopback master means one machine.
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME")) {

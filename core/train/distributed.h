@@ -24,6 +24,11 @@ struct DistributedEnv {
   int local_rank = 0;  // rank on this node: picks the node's device (cuda:<local_rank>)
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
+  // torchrun with static rendezvous (--nnodes N --node-rank K --master-addr/--master-port) serves the
+  // store itself at MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE=True): every rank then connects to it, and
+  // keys are kept apart per launcher restart (TORCHELASTIC_RESTART_COUNT), as PyTorch's own init does.
+  bool launcher_serves_store = false;
+  int launcher_restart = 0;
   bool active() const { return world_size > 1; }
 };
 

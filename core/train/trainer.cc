@@ -444,7 +444,7 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   TTSD_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(cfg.training.device));  // before any work
   TTSD_ASSIGN_OR_RETURN(DistributedEnv env, ReadDistributedEnv());
   TTSD_RETURN_IF_ERROR(CheckWorld(cfg.distributed, env));
-  if (env.active() && device.is_cuda()) {  // one GPU per rank on a node, as torchrun does
+  if (env.active() && device.is_cuda() && !o.device_per_rank) {  // one GPU per rank on a node, as torchrun does
     TTSD_ASSIGN_OR_RETURN(device, ResolveDevice(absl::StrCat("cuda:", env.local_rank)));
   }
   const bool lead = env.rank == 0;

@@ -23,6 +23,9 @@ struct TrainerOptions {
   std::atomic<bool>* checkpoint_requested = nullptr;
   std::atomic<bool>* validate_requested = nullptr;
   bool show_progress = true;       // feature-extraction progress line
+  // Data parallelism on CUDA: rank r trains on cuda:<LOCAL_RANK>, as under torchrun, unless the launcher
+  // gave each rank its own device in config.training.device (the daemon does).
+  bool device_per_rank = false;
 };
 
 enum class StopReason { kCompleted, kStopped, kNonFiniteLoss, kEarlyStopped };

@@ -76,7 +76,7 @@ grpc::Status Synthesis::Run(const store::JobRecord& job, const ttsd::v1::Synthes
   if (!req.speaker().empty()) argv.push_back("--speaker=" + req.speaker());
   if (req.noise_scale() > 0) argv.push_back("--noise-scale=" + std::to_string(req.noise_scale()));
   if (req.length_scale() > 0) argv.push_back("--length-scale=" + std::to_string(req.length_scale()));
-  auto child = daemon::WorkerProcess::Spawn(argv, log);
+  auto child = daemon::WorkerProcess::Spawn(argv, daemon::EnvironmentWith({}, {}), log);
   if (!child.ok()) return ToGrpcStatus(child.status());
   {
     absl::MutexLock lock(&mu_);

@@ -144,7 +144,9 @@ ttsd::v1::Job TrainingService::View(const store::JobRecord& r, int queue_positio
   if (r.state == store::JobState::kQueued) {
     j.set_queue_position(static_cast<uint32_t>(queue_position >= 0 ? queue_position : jobs_->QueuePosition(r.id)));
   }
-  j.set_worker_pid(jobs_->WorkerPid(r.id));
+  std::vector<int64_t> pids = jobs_->WorkerPids(r.id);
+  j.set_worker_pid(pids.empty() ? 0 : pids[0]);
+  if (pids.size() > 1) j.mutable_rank_pids()->Add(pids.begin(), pids.end());
   if (auto p = jobs_->Progress(r.id)) {
     j.set_step(p->step);
     j.set_total_steps(p->total_steps);
@@ -162,6 +164,8 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   if (auto st = auth_.Check(*ctx); !st.ok()) return Reply(ctx, st);
   auto parsed = CheckSubmission(req->config_yaml(), req->config_dir());
   if (!parsed.ok()) return Reply(ctx, ToGrpcStatus(parsed.status()));
+  auto devices = ResolveDevices(req->devices(), &*parsed);
+  if (!devices.ok()) return Reply(ctx, ToGrpcStatus(devices.status()));
   core::TrainConfig cfg = parsed->config;
   cfg.output_dir.clear();  // the daemon decides: <data-dir>/jobs/<id>
   if (req->max_steps() > 0) cfg.training.max_steps = req->max_steps();
@@ -175,8 +179,7 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   if (!parent.ok()) return Reply(ctx, ToGrpcStatus(parent.status()));
   std::string resolved = core::EmitConfigYaml(cfg);
   resp->set_resolved_config_yaml(resolved);
-  int64_t devices = req->devices() == 0 ? 1 : req->devices();
-  if (std::string why; !jobs_->CanRun(devices, &why)) {
+  if (std::string why; !jobs_->CanRun(*devices, &why)) {
     return Reply(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why));
   }
   if (req->validate_only()) return Reply(ctx, grpc::Status::OK);
@@ -185,7 +188,7 @@ grpc::ServerUnaryReactor* TrainingService::SubmitJob(grpc::CallbackServerContext
   job.request_id = req->request_id();
   job.priority = req->priority();
   job.config_yaml = resolved;
-  job.devices = devices;
+  job.devices = *devices;
   job.parent_json = *parent;
   bool created = false;
   auto rec = jobs_->Submit(job, resolved, &created);

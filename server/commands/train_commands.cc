@@ -118,6 +118,55 @@ class OtherRankSink : public core::train::EventSink {
   int rank_;
 };
 
+ttsd::v1::WorkerFinished::Outcome OutcomeOf(core::train::StopReason reason) {
+  using core::train::StopReason;
+  using Finished = ttsd::v1::WorkerFinished;
+  return reason == StopReason::kCompleted      ? Finished::OUTCOME_COMPLETED
+         : reason == StopReason::kStopped      ? Finished::OUTCOME_STOPPED
+         : reason == StopReason::kEarlyStopped ? Finished::OUTCOME_EARLY_STOPPED
+                                               : Finished::OUTCOME_NON_FINITE_LOSS;
+}
+
+// Tells the daemon how a run that ended in an error went. A failed collective (another rank died or
+// hung) says nothing: the daemon then treats the exit as the crash it is, and restarts the job from its
+// newest checkpoint. A full disk is worth a resume once space is freed; any other error would fail the
+// same way again.
+void ReportFailure(worker::WorkerSink& sink, const absl::Status& error) {
+  if (absl::IsUnavailable(error)) return;
+  const bool disk_full = absl::IsResourceExhausted(error) && absl::StrContains(error.message(), std::strerror(ENOSPC));
+  SendFinished(sink,
+               disk_full ? ttsd::v1::WorkerFinished::OUTCOME_DISK_FULL : ttsd::v1::WorkerFinished::OUTCOME_ERROR, 0,
+               std::string(error.message()), "");
+}
+
+// Rank 1.. of a data-parallel run: trains in lockstep with rank 0, writes nothing. Under the daemon it
+// reports only how it finished (rank 0 reports the job).
+int RunOtherRank(const TrainOptions& opt, const core::TrainConfig& cfg, const std::string& out, int rank, int threads) {
+  InstallStopHandlers();
+  std::unique_ptr<worker::WorkerSink> to_daemon;
+  if (opt.events_fd >= 0) {
+    ::signal(SIGPIPE, SIG_IGN);
+    to_daemon = std::make_unique<worker::WorkerSink>(opt.events_fd, nullptr);
+  }
+  OtherRankSink sink(rank);
+  sink.OnLog(absl::StrCat("ttsd train ", opt.config, " (", threads, " threads); rank 0 writes ", out));
+  core::train::TrainerOptions options;
+  options.config = cfg;
+  options.output_dir = out;
+  options.resume = opt.resume;
+  options.sink = &sink;
+  options.stop_requested = &g_stop;  // a stop on any rank stops all (rank 0 checkpoints)
+  options.show_progress = false;
+  options.device_per_rank = opt.events_fd >= 0;
+  auto result = core::train::Train(options);
+  if (!result.ok()) {
+    if (to_daemon) ReportFailure(*to_daemon, result.status());
+    return ReportError(result.status());
+  }
+  if (to_daemon) SendFinished(*to_daemon, OutcomeOf(result->reason), result->step, result->message, "");
+  return result->reason == core::train::StopReason::kNonFiniteLoss ? kExitFailed : kExitOk;
+}
+
 int RunTrain(const TrainOptions& opt) {
   // First of all: a control signal must never find the default action (which ends the process).
   struct sigaction control {};
@@ -148,21 +197,7 @@ int RunTrain(const TrainOptions& opt) {
   int threads = ConfigureThreads(opt.threads, cfg.threads);
   auto env = core::train::ReadDistributedEnv();
   if (!env.ok()) return ReportError(env.status());
-  if (env->rank != 0) {
-    InstallStopHandlers();
-    OtherRankSink sink(env->rank);
-    sink.OnLog(absl::StrCat("ttsd train ", opt.config, " (", threads, " threads); rank 0 writes ", out));
-    core::train::TrainerOptions options;
-    options.config = cfg;
-    options.output_dir = out;
-    options.resume = opt.resume;
-    options.sink = &sink;
-    options.stop_requested = &g_stop;  // a stop on any rank stops all (rank 0 checkpoints)
-    options.show_progress = false;
-    auto result = core::train::Train(options);
-    if (!result.ok()) return ReportError(result.status());
-    return result->reason == core::train::StopReason::kNonFiniteLoss ? kExitFailed : kExitOk;
-  }
+  if (env->rank != 0) return RunOtherRank(opt, cfg, out, env->rank, threads);
   auto console = core::train::ConsoleSink::Create(out, /*quiet=*/opt.events_fd >= 0);
   if (!console.ok()) {
     if (auto st = core::EnsureDirectory(out); !st.ok()) return ReportError(st);
@@ -194,27 +229,14 @@ int RunTrain(const TrainOptions& opt) {
   options.checkpoint_requested = &g_checkpoint;
   options.validate_requested = &g_validate;
   options.show_progress = opt.events_fd < 0;  // a worker's stdout is a log file, not a terminal
+  options.device_per_rank = opt.events_fd >= 0;
   auto result = core::train::Train(options);
-  using Finished = ttsd::v1::WorkerFinished;
   if (!result.ok()) {
     sink->OnLog(absl::StrCat("error: ", result.status().message()));
-    // A full disk is worth a resume once space is freed; any other error would fail the same way again.
-    const bool disk_full = absl::IsResourceExhausted(result.status()) &&
-                           absl::StrContains(result.status().message(), std::strerror(ENOSPC));
-    if (to_daemon) {
-      SendFinished(*to_daemon, disk_full ? Finished::OUTCOME_DISK_FULL : Finished::OUTCOME_ERROR, 0,
-                   std::string(result.status().message()), "");
-    }
+    if (to_daemon) ReportFailure(*to_daemon, result.status());
     return ReportError(result.status());
   }
-  if (to_daemon) {
-    using core::train::StopReason;
-    auto outcome = result->reason == StopReason::kCompleted      ? Finished::OUTCOME_COMPLETED
-                   : result->reason == StopReason::kStopped      ? Finished::OUTCOME_STOPPED
-                   : result->reason == StopReason::kEarlyStopped ? Finished::OUTCOME_EARLY_STOPPED
-                                                                 : Finished::OUTCOME_NON_FINITE_LOSS;
-    SendFinished(*to_daemon, outcome, result->step, result->message, result->last_checkpoint);
-  }
+  if (to_daemon) SendFinished(*to_daemon, OutcomeOf(result->reason), result->step, result->message, result->last_checkpoint);
   if (result->reason == core::train::StopReason::kNonFiniteLoss) return kExitFailed;
   return kExitOk;
 }

@@ -43,6 +43,11 @@ DeviceSlots::DeviceSlots(std::vector<std::string> devices, int max_concurrent_jo
 
 std::optional<std::vector<std::string>> DeviceSlots::Acquire(int n) {
   if (running_ >= max_jobs_ || n < 1) return std::nullopt;
+  if (IsCpu(devices_[0])) {  // the ranks of a data-parallel job share the CPU
+    users_[0]++;
+    running_++;
+    return std::vector<std::string>(n, devices_[0]);
+  }
   std::vector<size_t> picked;
   for (size_t i = 0; i < devices_.size() && static_cast<int>(picked.size()) < n; ++i) {
     if (IsCpu(devices_[i]) || users_[i] == 0) picked.push_back(i);
@@ -66,14 +71,20 @@ bool DeviceSlots::Full() const {
 }
 
 void DeviceSlots::Release(const std::vector<std::string>& devices) {
-  for (const auto& d : devices) {
-    auto it = std::find(devices_.begin(), devices_.end(), d);
-    if (it != devices_.end()) users_[it - devices_.begin()]--;
+  if (!devices.empty() && IsCpu(devices[0])) {
+    users_[0]--;
+  } else {
+    for (const auto& d : devices) {
+      auto it = std::find(devices_.begin(), devices_.end(), d);
+      if (it != devices_.end()) users_[it - devices_.begin()]--;
+    }
   }
   running_--;
 }
 
-bool DeviceSlots::CanEverFit(int n) const { return n >= 1 && n <= static_cast<int>(devices_.size()); }
+bool DeviceSlots::CanEverFit(int n) const {
+  return n >= 1 && (IsCpu(devices_[0]) || n <= static_cast<int>(devices_.size()));
+}
 
 std::string DeviceSlots::Describe() const {
   std::string s = absl::StrJoin(devices_, ", ");

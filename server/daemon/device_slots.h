@@ -1,6 +1,7 @@
 // The scheduler's devices: `ttsd serve --devices cpu` or `--devices cuda:0,cuda:1,...`, and
 // `--max-concurrent-jobs`. A CUDA device runs one job at a time; the CPU is shared by up to
-// max-concurrent-jobs jobs. A job asks for N devices and starts only when N are free at once.
+// max-concurrent-jobs jobs. A job asks for N devices and starts only when N are free at once; on the
+// CPU its N data-parallel ranks share the CPU as one job.
 #pragma once
 
 #include <optional>
@@ -18,7 +19,8 @@ class DeviceSlots {
  public:
   DeviceSlots(std::vector<std::string> devices, int max_concurrent_jobs);
 
-  // The devices a job wanting `n` gets now, or nullopt when they are not free (or jobs are at the cap).
+  // The devices a job wanting `n` gets now (one per rank: n times "cpu" on the CPU), or nullopt when
+  // they are not free (or jobs are at the cap).
   std::optional<std::vector<std::string>> Acquire(int n);
   void Release(const std::vector<std::string>& devices);
   // Whether no job at all could start now (jobs at the cap, or every device busy): the scheduler then

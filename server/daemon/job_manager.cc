@@ -2,10 +2,13 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
@@ -92,7 +95,7 @@ void JobManager::Shutdown() {
     absl::MutexLock lock(&mu_);
     if (stopping_ && !scheduler_.joinable()) return;
     stopping_ = true;
-    for (auto& [id, r] : running_) r->process->Signal(SIGTERM);  // checkpoint and exit
+    for (auto& [id, r] : running_) r->workers->Signal(SIGTERM);  // checkpoint and exit
   }
   if (scheduler_.joinable()) scheduler_.join();
 }
@@ -113,7 +116,7 @@ void JobManager::SchedulerLoop() {
     for (auto& [id, r] : running_) {
       if (r->kill_at && now >= *r->kill_at) {
         spdlog::warn("job {}: worker did not stop within the grace period; killing its process group", id);
-        r->process->KillGroup();
+        r->workers->KillAll();
         r->kill_at.reset();
       }
     }
@@ -121,7 +124,7 @@ void JobManager::SchedulerLoop() {
       if (running_.empty()) return;
       if (shutdown_deadline == absl::InfiniteFuture()) shutdown_deadline = now + options_.shutdown_grace;
       if (now >= shutdown_deadline) {
-        for (auto& [id, r] : running_) r->process->KillGroup();
+        for (auto& [id, r] : running_) r->workers->KillAll();
       }
     } else {
       StartQueued();
@@ -154,45 +157,65 @@ void JobManager::StartQueued() {
 }
 
 void JobManager::Launch(const JobRecord& job, std::vector<std::string> devices) {
-  auto starting = bus_->Transition(job.id, JobState::kStarting, "", absl::StrCat("on ", devices[0]));
+  const int ranks = static_cast<int>(devices.size());
+  std::string where = ranks == 1 ? devices[0]
+                      : devices[0] == "cpu" ? absl::StrCat(ranks, " ranks on the cpu")
+                                            : absl::StrCat(ranks, " ranks on ", absl::StrJoin(devices, ", "));
+  auto starting = bus_->Transition(job.id, JobState::kStarting, "", absl::StrCat("on ", where));
   if (!starting.ok()) {
     slots_.Release(devices);
     spdlog::error("job {}: {}", job.id, starting.status().ToString());
     return;
   }
-  std::vector<std::string> argv = {options_.ttsd_binary, "worker",
-                                   "--config", job.job_dir + "/config.yaml",
-                                   "--output-dir", job.job_dir,
-                                   "--resume", "auto",
-                                   "--device", devices[0],
-                                   "--events-fd", std::to_string(kWorkerEventsFd)};
-  for (const auto& root : options_.allowed_roots) {
-    argv.push_back("--allowed-root");
-    argv.push_back(root);
-  }
-  if (options_.worker_threads > 0) {
-    argv.push_back("--threads");
-    argv.push_back(std::to_string(options_.worker_threads));
-  }
-  auto process = WorkerProcess::Spawn(argv, job.job_dir + "/worker.log", options_.worker_nice);
-  if (!process.ok()) {
+  auto workers = WorkerGroup::Spawn(WorkerArgs(job, ranks), devices, job.job_dir + "/worker.log", options_.worker_nice);
+  if (!workers.ok()) {
     slots_.Release(devices);
-    Settle(job.id, JobState::kFailed, "SPAWN_FAILED", std::string(process.status().message()));
+    Settle(job.id, JobState::kFailed, "SPAWN_FAILED", std::string(workers.status().message()));
     return;
   }
   auto r = std::make_unique<Running>();
   r->job_id = job.id;
   r->attempt = starting->attempt;
   r->devices = std::move(devices);
-  r->process = std::move(*process);
+  r->workers = std::move(*workers);
   Running* raw = r.get();
   running_[job.id] = std::move(r);
-  raw->reader = std::thread([this, raw] { ReadWorkerEvents(raw); });
-  spdlog::info("job {}: attempt {} started, worker pid {}", job.id, raw->attempt, raw->process->pid());
+  for (int rank = 0; rank < ranks; ++rank) {
+    raw->readers.emplace_back([this, raw, rank] { ReadWorkerEvents(raw, rank); });
+  }
+  spdlog::info("job {}: attempt {} started on {}, worker pid {}", job.id, raw->attempt, where,
+               absl::StrJoin(raw->workers->pids(), ", "));
 }
 
-void JobManager::ReadWorkerEvents(Running* r) {
-  worker::DelimitedReader reader(r->process->events_fd());
+// Every rank's arguments but --device.
+std::vector<std::string> JobManager::WorkerArgs(const JobRecord& job, int ranks) {
+  std::vector<std::string> argv = {options_.ttsd_binary, "worker",
+                                   "--config", job.job_dir + "/config.yaml",
+                                   "--output-dir", job.job_dir,
+                                   "--resume", "auto",
+                                   "--events-fd", std::to_string(kWorkerEventsFd)};
+  for (const auto& root : options_.allowed_roots) {
+    argv.push_back("--allowed-root");
+    argv.push_back(root);
+  }
+  int threads = options_.worker_threads;
+  if (threads == 0 && ranks > 1) {
+    // Ranks sharing the CPU: "every core" each would oversubscribe it N times over. The config's own
+    // thread count still wins.
+    auto parsed = core::ParseConfigYaml(job.config_yaml, job.job_dir + "/config.yaml");
+    if (parsed.ok() && parsed->config.threads == 0) {
+      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
+    }
+  }
+  if (threads > 0) {
+    argv.push_back("--threads");
+    argv.push_back(std::to_string(threads));
+  }
+  return argv;
+}
+
+void JobManager::ReadWorkerEvents(Running* r, int rank) {
+  worker::DelimitedReader reader(r->workers->events_fd(rank));
   while (true) {
     auto next = reader.Next();
     if (!next.ok()) {
@@ -205,19 +228,22 @@ void JobManager::ReadWorkerEvents(Running* r) {
       spdlog::warn("job {}: unreadable worker event ignored", r->job_id);
       continue;
     }
-    HandleWorkerEvent(r, ev);
+    HandleWorkerEvent(r, rank, ev);
   }
-  // The pipe closed: the worker exited (or is exiting). Kill whatever it left in its group before
-  // reaping it: until then its pid cannot be reused, so the group id still names its group alone.
-  r->process->KillGroup();
-  r->wait_status = r->process->Wait();
+  // The pipe closed: the rank exited (or is exiting).
+  if (!r->workers->Reap(rank)) return;
   absl::MutexLock lock(&mu_);
   exited_.push_back(r->job_id);
   wake_ = true;
 }
 
-void JobManager::HandleWorkerEvent(Running* r, const ttsd::v1::WorkerEvent& ev) {
+void JobManager::HandleWorkerEvent(Running* r, int rank, const ttsd::v1::WorkerEvent& ev) {
   const int64_t job = r->job_id;
+  if (ev.has_finished()) {
+    r->workers->SetFinished(rank, ev.finished());
+    return;
+  }
+  if (rank != 0) return;  // rank 0 reports the job; the other ranks only how they finished
   ttsd::v1::JobEvent out;
   switch (ev.event_case()) {
     case ttsd::v1::WorkerEvent::kStarted:
@@ -303,9 +329,6 @@ void JobManager::HandleWorkerEvent(Running* r, const ttsd::v1::WorkerEvent& ev) 
     case ttsd::v1::WorkerEvent::kLog:
       *out.mutable_log() = ev.log();
       break;
-    case ttsd::v1::WorkerEvent::kFinished:
-      r->finished = ev.finished();
-      return;
     default:
       return;
   }
@@ -337,10 +360,12 @@ std::string JobManager::LogTail(const JobRecord& job) {
 }
 
 void JobManager::HandleExit(std::unique_ptr<Running> r) {
-  r->reader.join();
+  for (auto& reader : r->readers) reader.join();
   slots_.Release(r->devices);
   const int64_t id = r->job_id;
-  spdlog::info("job {}: worker {} ({})", id, r->process->pid(), DescribeWaitStatus(r->wait_status));
+  const GroupExit exit = r->workers->Exit();
+  spdlog::info("job {}: worker {} ({})", id, absl::StrJoin(r->workers->pids(), ", "),
+               exit.clean ? "exit code 0" : exit.how);
   if (stopping_) return;  // the next Start() re-queues the job
   auto job = store_.GetJob(id);
   if (!job.ok()) return;
@@ -349,14 +374,14 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
     return;
   }
   std::optional<Outcome> outcome;
-  if (r->finished) outcome = r->finished->outcome();
-  std::string message = r->finished ? r->finished->message() : "";
-  if (outcome == ttsd::v1::WorkerFinished::OUTCOME_COMPLETED && ExitedCleanly(r->wait_status)) {
-    Settle(id, JobState::kSucceeded, "", absl::StrCat("finished at step ", r->finished->step()));
+  if (exit.finished) outcome = exit.finished->outcome();
+  std::string message = exit.finished ? exit.finished->message() : "";
+  if (outcome == ttsd::v1::WorkerFinished::OUTCOME_COMPLETED && exit.clean) {
+    Settle(id, JobState::kSucceeded, "", absl::StrCat("finished at step ", exit.finished->step()));
     return;
   }
-  if (outcome == ttsd::v1::WorkerFinished::OUTCOME_EARLY_STOPPED && ExitedCleanly(r->wait_status)) {
-    Settle(id, JobState::kSucceeded, "EARLY_STOPPED", absl::StrCat("stopped at step ", r->finished->step(), ": ", message));
+  if (outcome == ttsd::v1::WorkerFinished::OUTCOME_EARLY_STOPPED && exit.clean) {
+    Settle(id, JobState::kSucceeded, "EARLY_STOPPED", absl::StrCat("stopped at step ", exit.finished->step(), ": ", message));
     return;
   }
   if (job->desired == Desired::kStop) {
@@ -365,8 +390,8 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
     if (job->state != JobState::kStopping) Settle(id, JobState::kStopping, "USER_STOP", "");
     Settle(id, JobState::kStopped, "USER_STOP",
            outcome == ttsd::v1::WorkerFinished::OUTCOME_STOPPED
-               ? absl::StrCat("checkpoint at step ", r->finished->step())
-               : absl::StrCat("the worker died while stopping (", DescribeWaitStatus(r->wait_status), ")"));
+               ? absl::StrCat("checkpoint at step ", exit.finished->step())
+               : absl::StrCat("the worker died while stopping (", exit.how, ")"));
     return;
   }
   if (outcome == ttsd::v1::WorkerFinished::OUTCOME_NON_FINITE_LOSS) {
@@ -385,7 +410,7 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
     return;
   }
   // A crash (a signal, a non-zero exit without a report) or an exit nobody asked for.
-  std::string how = DescribeWaitStatus(r->wait_status);
+  const std::string how = exit.clean ? "exited without saying why" : exit.how;
   const int max_restarts = MaxRestarts(*job);
   if (job->restarts < max_restarts) {
     Settle(id, JobState::kRestarting, "WORKER_CRASHED",
@@ -401,11 +426,6 @@ void JobManager::HandleExit(std::unique_ptr<Running> r) {
 
 bool JobManager::CanRun(int64_t n, std::string* why) {
   absl::MutexLock lock(&mu_);
-  if (n > 1) {
-    *why = absl::StrCat("the job asks for ", n, " devices; multi-device (data-parallel) jobs are not supported yet: "
-                        "submit with devices 1");
-    return false;
-  }
   if (!slots_.CanEverFit(static_cast<int>(n))) {
     *why = absl::StrCat("the job asks for ", n, " devices; this daemon has ", slots_.Describe());
     return false;
@@ -443,7 +463,7 @@ absl::StatusOr<JobRecord> JobManager::Stop(int64_t id) {
     case JobState::kRunning: {
       TTSD_RETURN_IF_ERROR(store_.SetDesired(id, Desired::kStop).status());
       auto stopping = bus_->Transition(id, JobState::kStopping, "USER_STOP", "writing a checkpoint");
-      if (auto it = running_.find(id); it != running_.end()) it->second->process->Signal(SIGTERM);
+      if (auto it = running_.find(id); it != running_.end()) it->second->workers->Signal(SIGTERM);
       return stopping;
     }
     default:
@@ -464,7 +484,7 @@ absl::StatusOr<JobRecord> JobManager::SignalRunning(int64_t id, int sig, const c
     return absl::FailedPreconditionError(absl::StrCat("job ", id, " is ", store::JobStateName(job->state),
                                                       "; only a RUNNING job can ", what, " now"));
   }
-  it->second->process->Signal(sig);
+  it->second->workers->SignalLead(sig);
   return job;
 }
 
@@ -495,7 +515,7 @@ absl::StatusOr<JobRecord> JobManager::Cancel(int64_t id) {
   auto cancelling = bus_->Transition(id, JobState::kCancelling, "USER_CANCEL", "");
   if (!cancelling.ok()) return cancelling;
   if (auto it = running_.find(id); it != running_.end()) {
-    it->second->process->Signal(SIGTERM);
+    it->second->workers->Signal(SIGTERM);
     it->second->kill_at = absl::Now() + options_.cancel_grace;
     wake_ = true;
     return cancelling;
@@ -512,10 +532,12 @@ int JobManager::QueuePosition(int64_t id) {
   return 0;
 }
 
-int64_t JobManager::WorkerPid(int64_t id) {
+std::vector<int64_t> JobManager::WorkerPids(int64_t id) {
   absl::MutexLock lock(&mu_);
   auto it = running_.find(id);
-  return it == running_.end() ? 0 : it->second->process->pid();
+  if (it == running_.end()) return {};
+  std::vector<pid_t> pids = it->second->workers->pids();
+  return std::vector<int64_t>(pids.begin(), pids.end());
 }
 
 std::optional<JobProgress> JobManager::Progress(int64_t id) {

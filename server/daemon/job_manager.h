@@ -3,9 +3,10 @@
 // jobs on free devices, and handles worker exits (success, stop, crash -> restart from the newest
 // checkpoint, or FAILED once max_restarts are used). Every state change goes through EventBus::Transition.
 //
-// Each running job has a worker process (worker_process.h) and a thread reading its event pipe: progress,
-// validation, checkpoints, samples and log lines become stored events (fanned out to watchers), metric
-// rows and checkpoint / sample rows.
+// Each running job has a worker group (worker_group.h: one process, or one per rank of a data-parallel
+// job) and a thread per process reading its event pipe: rank 0's progress, validation, checkpoints,
+// samples and log lines become stored events (fanned out to watchers), metric rows and checkpoint /
+// sample rows; every rank's pipe tells how it finished.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,7 @@
 #include "absl/time/time.h"
 #include "server/daemon/device_slots.h"
 #include "server/daemon/event_bus.h"
-#include "server/daemon/worker_process.h"
+#include "server/daemon/worker_group.h"
 #include "ttsd/v1/worker.pb.h"
 
 namespace ttsd::server::daemon {
@@ -70,7 +71,8 @@ class JobManager {
 
   int QueuePosition(int64_t id);  // 1-based among queued jobs; 0 if not queued
   std::optional<JobProgress> Progress(int64_t id);
-  int64_t WorkerPid(int64_t id);  // 0 when no worker runs
+  // A running job's worker pids in rank order (one for a single-device job); empty when none runs.
+  std::vector<int64_t> WorkerPids(int64_t id);
   // Whether a job asking for `n` devices could ever run on this daemon; *why explains when not.
   bool CanRun(int64_t n, std::string* why);
 
@@ -78,11 +80,8 @@ class JobManager {
   struct Running {
     int64_t job_id = 0, attempt = 0;
     std::vector<std::string> devices;
-    std::unique_ptr<WorkerProcess> process;
-    std::thread reader;
-    // Written by the reader thread before it reports the exit; read after joining it.
-    std::optional<ttsd::v1::WorkerFinished> finished;
-    int wait_status = 0;
+    std::unique_ptr<WorkerGroup> workers;
+    std::vector<std::thread> readers;   // one per rank; the last to reap its rank reports the exit
     std::optional<absl::Time> kill_at;  // cancel: when the grace period ends
   };
 
@@ -90,8 +89,9 @@ class JobManager {
   absl::Status Recover();
   void StartQueued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Launch(const store::JobRecord& job, std::vector<std::string> devices) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReadWorkerEvents(Running* r);  // the reader thread
-  void HandleWorkerEvent(Running* r, const ttsd::v1::WorkerEvent& ev);
+  void ReadWorkerEvents(Running* r, int rank);  // a reader thread
+  void HandleWorkerEvent(Running* r, int rank, const ttsd::v1::WorkerEvent& ev);
+  std::vector<std::string> WorkerArgs(const store::JobRecord& job, int ranks);
   void OnWorkerStarted(int64_t job_id);
   void HandleExit(std::unique_ptr<Running> r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Settle(int64_t id, store::JobState to, const std::string& reason, const std::string& message)

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -22,7 +23,7 @@ absl::Status Errno(const std::string& what) {
 }
 
 // Between fork and exec only async-signal-safe calls: everything is prepared before the fork.
-[[noreturn]] void ExecChild(char* const* argv, int pipe_w, int log_fd, pid_t daemon_pid, int nice, int max_fd) {
+[[noreturn]] void ExecChild(char* const* argv, char* const* envp, int pipe_w, int log_fd, pid_t daemon_pid, int nice, int max_fd) {
   ::setpgid(0, 0);
   if (nice != 0) ::setpriority(PRIO_PROCESS, 0, ::getpriority(PRIO_PROCESS, 0) + nice);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -44,17 +45,20 @@ absl::Status Errno(const std::string& what) {
   if (::syscall(SYS_close_range, kWorkerEventsFd + 1, ~0U, 0) != 0) {
     for (int fd = kWorkerEventsFd + 1; fd < max_fd; ++fd) ::close(fd);
   }
-  ::execv(argv[0], argv);
+  ::execve(argv[0], argv, envp);
   ::_exit(127);
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Spawn(const std::vector<std::string>& argv,
+                                                                    const std::vector<std::string>& env,
                                                                     const std::string& log_path, int nice) {
-  std::vector<char*> cargv;
+  std::vector<char*> cargv, cenv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return Errno("cannot open " + log_path);
   int fds[2];
@@ -65,7 +69,7 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Spawn(const std::v
   const pid_t daemon_pid = ::getpid();
   const int max_fd = static_cast<int>(std::min<long>(::sysconf(_SC_OPEN_MAX), 1 << 20));
   pid_t pid = ::fork();
-  if (pid == 0) ExecChild(cargv.data(), fds[1], log_fd, daemon_pid, nice, max_fd);
+  if (pid == 0) ExecChild(cargv.data(), cenv.data(), fds[1], log_fd, daemon_pid, nice, max_fd);
   int fork_errno = errno;
   ::close(fds[1]);
   ::close(log_fd);
@@ -92,6 +96,17 @@ int WorkerProcess::Wait() {
     if (errno != EINTR) return -1;
   }
   return status;
+}
+
+std::vector<std::string> EnvironmentWith(const std::vector<std::string>& drop, const std::vector<std::string>& add) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    std::string_view key = kv.substr(0, kv.find('='));
+    if (std::find(drop.begin(), drop.end(), key) == drop.end()) env.emplace_back(kv);
+  }
+  env.insert(env.end(), add.begin(), add.end());
+  return env;
 }
 
 std::string DescribeWaitStatus(int status) {

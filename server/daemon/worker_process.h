@@ -20,9 +20,10 @@ inline constexpr int kWorkerEventsFd = 3;
 
 class WorkerProcess {
  public:
-  // argv[0] is the executable. `log_path` receives the worker's stdout and stderr (appended). `nice` is
-  // added to the worker's scheduling niceness.
+  // argv[0] is the executable; `env` is its whole environment ("KEY=value"). `log_path` receives the
+  // worker's stdout and stderr (appended). `nice` is added to the worker's scheduling niceness.
   static absl::StatusOr<std::unique_ptr<WorkerProcess>> Spawn(const std::vector<std::string>& argv,
+                                                              const std::vector<std::string>& env,
                                                               const std::string& log_path, int nice = 0);
   ~WorkerProcess();  // closes the pipe; does not kill or wait
 
@@ -39,6 +40,9 @@ class WorkerProcess {
   pid_t pid_;
   int events_fd_;
 };
+
+// This process's environment without the variables named in `drop`, then `add` ("KEY=value").
+std::vector<std::string> EnvironmentWith(const std::vector<std::string>& drop, const std::vector<std::string>& add);
 
 // "exit code 3", "killed by signal 9 (Killed)".
 std::string DescribeWaitStatus(int status);

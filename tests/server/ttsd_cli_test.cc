@@ -29,6 +29,33 @@ class TtsdCliTest : public ::testing::Test {
   std::string Config(const std::string& extra) {
     return testing::WriteConfig(tmp_.path(), "data:\n  path: data\n  cache_dir: cache\n  validation:\n    count: 1\n" + extra);
   }
+  // Runs `prelude`, then `rank1` in the background and `rank0` in the foreground (each a shell command
+  // without redirection; their output goes to rank0.out / rank1.out), and checks that both exit 0
+  // having joined as ranks 0 and 1 of 2. Returns both outputs.
+  std::pair<std::string, std::string> RunTwoRanks(const std::string& prelude, const std::string& rank0,
+                                                  const std::string& rank1) {
+    testing::WriteTextFile(tmp_.Join("ranks.sh"), prelude + "\n" + rank1 + " > " + tmp_.Join("rank1.out") +
+                                                      " 2>&1 & r1=$!\n" + rank0 + " > " + tmp_.Join("rank0.out") +
+                                                      " 2>&1; echo rank0_rc=$?\nwait $r1; echo rank1_rc=$?\n");
+    Result r = testing::RunCommand("timeout 300 bash " + tmp_.Join("ranks.sh"));
+    std::string out0 = testing::RunCommand("cat " + tmp_.Join("rank0.out")).output;
+    std::string out1 = testing::RunCommand("cat " + tmp_.Join("rank1.out")).output;
+    EXPECT_THAT(r.output, HasSubstr("rank0_rc=0")) << out0;
+    EXPECT_THAT(r.output, HasSubstr("rank1_rc=0")) << out1;
+    EXPECT_THAT(out0, HasSubstr("data parallel: rank 0 of 2"));
+    EXPECT_THAT(out1, HasSubstr("[rank 1] data parallel: rank 1 of 2"));
+    return {out0, out1};
+  }
+  // ddp.yaml: the tiny model on 2 ranks over a 12-utterance corpus, absolute paths.
+  void WriteTwoRankConfig(int max_steps, int checkpoint_interval) {
+    testing::MakeSmallCorpus(tmp_.Join("train-data"), 12);
+    testing::WriteTextFile(tmp_.Join("ddp.yaml"),
+                           "data:\n  path: " + tmp_.Join("train-data") + "\n  cache_dir: " + tmp_.Join("cache") +
+                               "\n  validation:\n    count: 2\nbatch:\n  size: 4\nmodel:\n  preset: tiny\n"
+                               "training:\n  max_steps: " + std::to_string(max_steps) + "\n  log_interval: 1\n"
+                               "checkpoint:\n  interval_steps: " + std::to_string(checkpoint_interval) + "\n"
+                               "distributed:\n  world_size: 2\n  timeout_s: 60\n");
+  }
   testing::TempDir tmp_;
 };
 
@@ -199,18 +226,10 @@ TEST_F(TtsdCliTest, TwoDataParallelRanksTrainTheRunOneProcessTrains) {
   Result alone = testing::RunCommand(train);
   EXPECT_NE(alone.code, 0);
   EXPECT_THAT(alone.output, HasSubstr("launch 2 ranks"));
-  testing::WriteTextFile(tmp_.Join("ddp.sh"),
-                         "export MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + $$ % 20000)) WORLD_SIZE=2\n"
-                         "RANK=1 " + train + " > " + tmp_.Join("rank1.out") + " 2>&1 & r1=$!\n"
-                         "RANK=0 " + train + " > " + tmp_.Join("rank0.out") + " 2>&1; echo rank0_rc=$?\n"
-                         "wait $r1; echo rank1_rc=$?\n");
-  Result r = testing::RunCommand("bash " + tmp_.Join("ddp.sh"));
-  Result out0 = testing::RunCommand("cat " + tmp_.Join("rank0.out")), out1 = testing::RunCommand("cat " + tmp_.Join("rank1.out"));
-  ASSERT_THAT(r.output, HasSubstr("rank0_rc=0")) << out0.output;
-  ASSERT_THAT(r.output, HasSubstr("rank1_rc=0")) << out1.output;
-  EXPECT_THAT(out0.output, HasSubstr("data parallel: rank 0 of 2"));
-  EXPECT_THAT(out1.output, HasSubstr("[rank 1] data parallel: rank 1 of 2"));
-  EXPECT_THAT(out1.output, HasSubstr("rank 0 writes"));
+  auto [out0, out1] = RunTwoRanks("export MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + $$ % 20000)) WORLD_SIZE=2",
+                                   "RANK=0 " + train, "RANK=1 " + train);
+  ASSERT_FALSE(HasFailure());
+  EXPECT_THAT(out1, HasSubstr("rank 0 writes"));
 
   auto read = [](const std::string& path) {
     std::map<int64_t, double> loss;
@@ -231,15 +250,28 @@ TEST_F(TtsdCliTest, TwoDataParallelRanksTrainTheRunOneProcessTrains) {
   EXPECT_TRUE(std::filesystem::exists(tmp_.Join("B/checkpoints/ckpt-000000006.pt")));
 }
 
+// Two "nodes" on one machine under PyTorch's own launcher: two torchrun agents in process groups of
+// their own, node ranks 0 and 1, one rank each, meeting at one MASTER_ADDR on loopback. torchrun's
+// static rendezvous serves the store itself (TORCHELASTIC_USE_AGENT_STORE), which ttsd joins as a client.
+// (`--redirects 1 --tee 1`: Debian's torchrun 1.13 on Python 3.11 cannot parse its own default "0".)
+TEST_F(TtsdCliTest, TwoNodesUnderTorchrunTrainARunToTheEnd) {
+  if (!std::filesystem::exists("/usr/bin/torchrun")) GTEST_SKIP() << "torchrun (python3-torch) is not installed";
+  WriteTwoRankConfig(8, 4);
+  auto node = [&](int rank) {
+    return "setsid /usr/bin/torchrun --nnodes 2 --nproc_per_node 1 --node_rank " + std::to_string(rank) +
+           " --master_addr 127.0.0.1 --master_port $port --max_restarts 0 --redirects 1 --tee 1 --no_python " + TTSD_BINARY +
+           " train --threads 1 --config " + tmp_.Join("ddp.yaml") + " --output-dir " + tmp_.Join("run");
+  };
+  auto [out0, out1] = RunTwoRanks("port=$((20000 + $$ % 20000))", node(0), node(1));
+  ASSERT_FALSE(HasFailure());
+  EXPECT_THAT(out0, HasSubstr("finished at step 8"));
+  EXPECT_TRUE(std::filesystem::exists(tmp_.Join("run/checkpoints/ckpt-000000008.pt")));
+}
+
 // A rank killed mid-run ends the other at its next collective (a clear error, not a hang), and both
 // resumed with --resume auto finish the run from rank 0's newest checkpoint.
 TEST_F(TtsdCliTest, AKilledRankEndsTheOtherAndTheRunResumesFromItsCheckpoint) {
-  testing::MakeSmallCorpus(tmp_.Join("train-data"), 12);
-  testing::WriteTextFile(tmp_.Join("ddp.yaml"),
-                         "data:\n  path: " + tmp_.Join("train-data") + "\n  cache_dir: " + tmp_.Join("cache") +
-                             "\n  validation:\n    count: 2\nbatch:\n  size: 4\nmodel:\n  preset: tiny\n"
-                             "training:\n  max_steps: 400\n  log_interval: 1\ncheckpoint:\n  interval_steps: 5\n"
-                             "distributed:\n  world_size: 2\n  timeout_s: 60\n");
+  WriteTwoRankConfig(400, 5);
   const std::string train = std::string(TTSD_BINARY) + " train --threads 1 --config " + tmp_.Join("ddp.yaml") +
                             " --output-dir " + tmp_.Join("run");
   testing::WriteTextFile(

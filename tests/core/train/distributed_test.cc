@@ -76,6 +76,12 @@ TEST(DistributedEnvTest, ReadsTorchrunAndSlurmAndRefusesHalfSets) {
   EXPECT_EQ(torchrun->local_rank, 1);
   EXPECT_EQ(torchrun->master_addr, "node0");
   EXPECT_EQ(torchrun->master_port, 29400);
+  EXPECT_FALSE(torchrun->launcher_serves_store);
+  auto agent = from({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "node0"},
+                     {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"TORCHELASTIC_RESTART_COUNT", "2"}});
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  EXPECT_TRUE(agent->launcher_serves_store);
+  EXPECT_EQ(agent->launcher_restart, 2);
 
   auto slurm = from({{"SLURM_PROCID", "3"}, {"SLURM_NTASKS", "4"}, {"SLURM_LOCALID", "1"}, {"MASTER_ADDR", "n0"}});
   ASSERT_TRUE(slurm.ok()) << slurm.status();

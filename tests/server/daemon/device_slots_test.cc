@@ -45,6 +45,20 @@ TEST(DeviceSlotsTest, TheCpuIsSharedUpToTheJobCap) {
   EXPECT_TRUE(slots.Acquire(1));
 }
 
+TEST(DeviceSlotsTest, ADataParallelJobsRanksShareTheCpuAsOneJob) {
+  DeviceSlots slots({"cpu"}, 2);
+  EXPECT_TRUE(slots.CanEverFit(4));
+  auto ranks = slots.Acquire(3);
+  ASSERT_TRUE(ranks);
+  EXPECT_THAT(*ranks, ElementsAre("cpu", "cpu", "cpu"));
+  auto other = slots.Acquire(1);
+  ASSERT_TRUE(other) << "three ranks are one job of the two allowed";
+  EXPECT_TRUE(slots.Full());
+  slots.Release(*ranks);
+  EXPECT_FALSE(slots.Full());
+  EXPECT_TRUE(slots.Acquire(2));
+}
+
 TEST(DeviceSlotsTest, FullWhenNoJobCouldStart) {
   DeviceSlots gpus({"cuda:0", "cuda:1"}, 8);
   auto a = gpus.Acquire(1);
