@@ -69,6 +69,14 @@ std::vector<size_t> DataLoader::ShareOf(const std::vector<size_t>& global) const
   return mine;
 }
 
+size_t DataLoader::UnevenBatchesInEpoch(int64_t epoch) const {
+  size_t uneven = 0;
+  for (const auto& batch : sampler_.EpochBatches(epoch)) {
+    if (batch.size() > 1 && batch.size() < static_cast<size_t>(shard_.count)) ++uneven;
+  }
+  return uneven;
+}
+
 void DataLoader::Produce(SamplerPosition from) {
   auto batches = sampler_.EpochBatches(from.epoch);
   for (size_t b = static_cast<size_t>(from.batch); b < batches.size(); ++b) {

@@ -34,7 +34,8 @@ absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const Au
 
 // One data-parallel rank's share of every global batch: items rank, rank + count, ... of the
 // length-sorted batch, so the shards have near-equal lengths. A batch with fewer items than ranks gives
-// rank r its item r mod n (repeated), so every rank steps through every batch in lockstep.
+// rank r its item r mod n (repeated), so every rank steps through every batch in lockstep (see
+// DataLoader::UnevenBatchesInEpoch).
 struct DataShard {
   int rank = 0;
   int count = 1;
@@ -58,6 +59,10 @@ class DataLoader {
   // feature file that cannot be read (DATA_LOSS, with its path).
   absl::StatusOr<std::optional<Batch>> Next();
   size_t BatchesInEpoch(int64_t epoch) const { return sampler_.EpochBatches(epoch).size(); }
+  // Batches of `epoch` whose items are more than one but fewer than the ranks: there some ranks repeat
+  // an item, which then counts twice, so the step is not the one a single process takes. (A one-item
+  // batch is exact: every rank takes that item with equal weight.)
+  size_t UnevenBatchesInEpoch(int64_t epoch) const;
 
  private:
   void Stop();

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <exception>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -133,51 +134,28 @@ absl::Status Collectives::Barrier() {
   return Guarded(env_, "barrier", [&] { impl_->group->barrier()->wait(); });
 }
 
-absl::Status Collectives::AverageGradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> trained;
-  for (const auto& p : params) {
-    if (p.requires_grad()) trained.push_back(p);
-  }
-  if (trained.empty()) return absl::OkStatus();
-  // Which parameters got a gradient on some rank: those travel (zeros where a rank has none); one
-  // unused everywhere keeps no gradient, as in a single process.
-  torch::Tensor has = torch::empty({static_cast<int64_t>(trained.size())}, torch::kInt32);
-  int32_t* used = has.data_ptr<int32_t>();  // plain element access: hundreds of parameters every step
-  for (size_t i = 0; i < trained.size(); ++i) used[i] = trained[i].grad().defined() ? 1 : 0;
-  if (auto st = SumInPlace(has); !st.ok()) return st;
-  std::vector<torch::Tensor> grads;
-  for (size_t i = 0; i < trained.size(); ++i) {
-    if (used[i] == 0) continue;
-    auto& p = trained[i];
-    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-    grads.push_back(p.grad());
-  }
-  const double scale = 1.0 / env_.world_size;
-  size_t begin = 0;
-  while (begin < grads.size()) {
-    // One bucket: consecutive gradients of one dtype and device, up to bucket_bytes.
-    size_t end = begin;
-    int64_t bytes = 0;
-    while (end < grads.size() && grads[end].scalar_type() == grads[begin].scalar_type() &&
-           grads[end].device() == grads[begin].device() && (end == begin || bytes + static_cast<int64_t>(grads[end].nbytes()) <= bucket_bytes)) {
-      bytes += static_cast<int64_t>(grads[end].nbytes());
-      ++end;
-    }
-    std::vector<torch::Tensor> parts;
-    for (size_t i = begin; i < end; ++i) parts.push_back(grads[i].reshape({-1}));
-    torch::Tensor flat = torch::cat(parts);
-    if (auto st = SumInPlace(flat); !st.ok()) return st;
-    flat.mul_(scale);
-    int64_t offset = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const int64_t n = grads[i].numel();
-      grads[i].copy_(flat.narrow(0, offset, n).view_as(grads[i]));
-      offset += n;
-    }
-    begin = end;
-  }
-  return absl::OkStatus();
+struct PendingSum::Work {
+  decltype(std::declval<c10d::ProcessGroupGloo&>().allreduce(std::declval<std::vector<at::Tensor>&>())) work;
+};
+
+PendingSum::PendingSum(int rank, int world, std::unique_ptr<Work> work) : rank_(rank), world_(world), work_(std::move(work)) {}
+PendingSum::~PendingSum() = default;
+
+absl::Status PendingSum::Wait() {
+  DistributedEnv env;
+  env.rank = rank_;
+  env.world_size = world_;
+  return Guarded(env, "all-reduce", [&] { work_->work->wait(); });
+}
+
+absl::StatusOr<std::unique_ptr<PendingSum>> Collectives::StartSum(torch::Tensor values) {
+  auto work = std::make_unique<PendingSum::Work>();
+  auto st = Guarded(env_, "all-reduce", [&] {
+    std::vector<at::Tensor> one = {std::move(values)};
+    work->work = impl_->group->allreduce(one);
+  });
+  if (!st.ok()) return st;
+  return std::unique_ptr<PendingSum>(new PendingSum(env_.rank, env_.world_size, std::move(work)));
 }
 
 }  // namespace ttsd::core::train

@@ -38,6 +38,21 @@ struct DistributedEnv {
 absl::StatusOr<DistributedEnv> ReadDistributedEnv(
     const std::function<const char*(const char*)>& getenv = [](const char* k) { return std::getenv(k); });
 
+// An all-reduce in flight (Collectives::StartSum).
+class PendingSum {
+ public:
+  ~PendingSum();
+  // Blocks until the sum is in the tensor (or the collective failed: a rank died or timed out).
+  absl::Status Wait();
+
+ private:
+  friend class Collectives;
+  struct Work;
+  PendingSum(int rank, int world, std::unique_ptr<Work> work);
+  int rank_, world_;
+  std::unique_ptr<Work> work_;
+};
+
 class Collectives {
  public:
   // Joins the group: blocks until all world_size ranks have reached the store at
@@ -55,11 +70,11 @@ class Collectives {
 
   // Rank 0's values copied into every rank's tensors (parameters and buffers, at the start).
   absl::Status Broadcast(const std::vector<torch::Tensor>& tensors);
-  // The gradients of `params` (those that have one) replaced by their mean over the ranks. They travel
-  // as flat buckets of about `bucket_bytes`: a few large messages instead of one per tensor.
-  absl::Status AverageGradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = int64_t{25} << 20);
   // `values` (any shape, float or int) summed over the ranks, in place.
   absl::Status SumInPlace(torch::Tensor& values);
+  // The same, started in the background (Gloo's threads): returns at once. Every rank must start the
+  // same sums in the same order.
+  absl::StatusOr<std::unique_ptr<PendingSum>> StartSum(torch::Tensor values);
   absl::Status Barrier();
 
  private:

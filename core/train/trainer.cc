@@ -18,6 +18,7 @@
 #include "core/models/modules/flows.h"
 #include "core/train/checkpoint.h"
 #include "core/train/distributed.h"
+#include "core/train/gradient_reducer.h"
 #include "core/train/finetune.h"
 #include "core/train/precision.h"
 #include "core/train/trainable_model.h"
@@ -90,6 +91,8 @@ class Run {
 
   const TrainerOptions& o_;
   Collectives* group_;  // null: one process
+  std::unique_ptr<GradientReducer> reducer_;  // with group_: averages gradients during backward
+  bool overlap_reported_ = false;
   EventSink* sink_;  // the caller's sink behind the TensorBoard writer
   const TrainConfig& cfg_;
   PreparedDataset ds_;
@@ -303,8 +306,9 @@ absl::StatusOr<TrainResult> Run::Execute() {
     for (const auto& p : model_->module().parameters()) state.push_back(p);
     for (const auto& b : model_->module().buffers()) state.push_back(b);
     TTSD_RETURN_IF_ERROR(group_->Broadcast(state));
-    model_->set_gradient_hook([this](const std::vector<torch::Tensor>& params) {
-      if (auto st = group_->AverageGradients(params); !st.ok()) throw CollectiveFailure{st};
+    reducer_ = std::make_unique<GradientReducer>(group_, model_->module().parameters());
+    model_->set_gradient_hook([this](const std::vector<torch::Tensor>&) {
+      if (auto st = reducer_->Finish(); !st.ok()) throw CollectiveFailure{st};
     });
     auto sum = [this](torch::Tensor& t) {
       if (auto st = group_->SumInPlace(t); !st.ok()) throw CollectiveFailure{st};
@@ -312,12 +316,22 @@ absl::StatusOr<TrainResult> Run::Execute() {
     model_->set_rank_sum(sum, group_->world_size());
     models::SetActNormRankSum(model_->module(), sum);  // Glow's first-batch statistics: the global batch's
     sink_->OnLog(absl::StrCat("data parallel: rank ", group_->rank(), " of ", group_->world_size(),
-                              ", each global batch split across the ranks"));
+                              ", each global batch split across the ranks; gradients all-reduced in ",
+                              reducer_->buckets(), " bucket(s) during backward"));
   }
   DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/true,
                     model_->needs_waveforms() ? &cfg_.audio : nullptr,
                     group_ != nullptr ? DataShard{group_->rank(), group_->world_size()} : DataShard());
   const int64_t per_epoch = static_cast<int64_t>(loader.BatchesInEpoch(0));
+  if (group_ != nullptr && lead()) {
+    if (const size_t uneven = loader.UnevenBatchesInEpoch(state_.position.epoch); uneven > 0) {
+      sink_->OnLog(absl::StrCat(
+          "data parallel: ", uneven, " of ", loader.BatchesInEpoch(state_.position.epoch),
+          " batches this epoch have more than one but fewer utterances than the ", group_->world_size(),
+          " ranks; some ranks repeat an utterance there, so those steps differ from a single process's "
+          "(a batch.size that is a multiple of the ranks, with batch.drop_last: true, avoids it)"));
+    }
+  }
   const int64_t total = t.max_steps > 0 ? std::min<int64_t>(t.max_steps, per_epoch * t.epochs) : per_epoch * t.epochs;
   TrainResult result;
   double ema_step = 0;
@@ -337,6 +351,11 @@ absl::StatusOr<TrainResult> Run::Execute() {
         return f.status;
       }
       TTSD_RETURN_IF_ERROR(AverageValues(&out.values));
+      if (reducer_ && !overlap_reported_) {
+        overlap_reported_ = true;
+        sink_->OnLog(absl::StrCat("data parallel: ", reducer_->sent_during_backward(), " of ", reducer_->buckets(),
+                                  " gradient bucket(s) went out while backward ran"));
+      }
       const StepOutcome outcome = out.outcome;
       const bool finite = outcome != StepOutcome::kNonFinite;
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -163,6 +163,12 @@ TEST_F(LoaderTest, ShardsSplitEachGlobalBatchAcrossRanksInLockstep) {
       EXPECT_EQ(ranks[1][b], global[b]);
     }
   }
+  // Batches of 3 (and a last one of 1) split evenly over 2 or 3 ranks; 4 ranks would repeat items
+  // within each batch of 3.
+  for (int count : {2, 3}) {
+    EXPECT_EQ(DataLoader(ds_, ds_.train, config_.batch, -11.5, 9, true, nullptr, {0, count}).UnevenBatchesInEpoch(0), 0u);
+  }
+  EXPECT_EQ(DataLoader(ds_, ds_.train, config_.batch, -11.5, 9, true, nullptr, {0, 4}).UnevenBatchesInEpoch(0), 3u);
 }
 
 TEST_F(LoaderTest, UnreadableFeatureFileIsAClearError) {

@@ -1,6 +1,7 @@
 // Collectives on real c10d: two ranks (threads of this process, each its own TCPStore client and Gloo
 // group) rendezvous on loopback, as two worker processes would.
 #include "core/train/distributed.h"
+#include "core/train/gradient_reducer.h"
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -102,31 +103,49 @@ TEST(DistributedEnvTest, ReadsTorchrunAndSlurmAndRefusesHalfSets) {
   ASSERT_FALSE(bad_port.ok());
 }
 
-TEST(CollectivesTest, BroadcastCopiesRankZeroAndGradientsAreAveragedAcrossBuckets) {
-  std::vector<torch::Tensor> broadcast(2), grads_a(2), grads_b(2), unused(2);
+TEST(CollectivesTest, BroadcastCopiesRankZeroToEveryRank) {
+  std::vector<torch::Tensor> broadcast(2);
   OnRanks(2, [&](int r, Collectives& c) {
     EXPECT_EQ(c.rank(), r);
     torch::manual_seed(100 + r);  // different "initialisations" on each rank
     torch::Tensor w = torch::randn({3, 4});
     ASSERT_TRUE(c.Broadcast({w}).ok());
     broadcast[r] = w.clone();
-
-    // a: both ranks have a gradient; b: only rank 1 (rank 0 averages in zeros); none: no rank.
-    torch::Tensor a = torch::zeros({5}, torch::requires_grad()), b = torch::zeros({2, 2}, torch::requires_grad()),
-                  none = torch::zeros({1}, torch::requires_grad()), frozen = torch::zeros({1});
-    a.mutable_grad() = torch::full({5}, static_cast<float>(r + 1));  // 1 and 2: mean 1.5
-    if (r == 1) b.mutable_grad() = torch::full({2, 2}, 4.0f);       // 4 and 0: mean 2
-    // 16 bytes per bucket: a (20 bytes) alone, then b: more than one bucket travels.
-    ASSERT_TRUE(c.AverageGradients({a, b, none, frozen}, 16).ok());
-    grads_a[r] = a.grad().clone();
-    grads_b[r] = b.grad().clone();
-    unused[r] = none.grad();
   });
   EXPECT_TRUE(torch::equal(broadcast[0], broadcast[1]));
+}
+
+// The reducer on real backward passes: a is used by both ranks (gradients 1 and 2: mean 1.5), b by
+// rank 1 only (4 and nothing: mean 2), `none` by no rank, `frozen` needs no gradient. Buckets of 12
+// bytes put each parameter in a bucket of its own, in reverse order: last, none, b, a. Backward
+// completes `last`'s bucket, first in line, and it goes out at once; `none`'s never completes, so it and
+// those behind it go out in Finish(), in order. Three steps: the reducer re-arms after each.
+TEST(GradientReducerTest, AveragesGradientsDuringBackwardAndLeavesUnusedOnesEmpty) {
+  std::vector<std::vector<torch::Tensor>> got(2);
+  std::vector<int> buckets(2), early(2);
+  OnRanks(2, [&](int r, Collectives& c) {
+    torch::Tensor a = torch::zeros({5}, torch::requires_grad()), b = torch::zeros({2, 2}, torch::requires_grad()),
+                  none = torch::zeros({1}, torch::requires_grad()), frozen = torch::zeros({1}),
+                  last = torch::zeros({3}, torch::requires_grad());
+    GradientReducer reducer(&c, {a, b, none, frozen, last}, 12);
+    buckets[r] = reducer.buckets();
+    for (int step = 0; step < 3; ++step) {
+      for (auto* p : {&a, &b, &last}) p->mutable_grad() = torch::Tensor();
+      torch::Tensor loss = (a * static_cast<float>(r + 1)).sum() + (last * static_cast<float>(step)).sum();
+      if (r == 1) loss = loss + (b * 4.0f).sum();
+      loss.backward();
+      ASSERT_TRUE(reducer.Finish().ok());
+    }
+    early[r] = reducer.sent_during_backward();
+    got[r] = {a.grad(), b.grad(), none.grad(), last.grad()};
+  });
   for (int r = 0; r < 2; ++r) {
-    EXPECT_TRUE(torch::allclose(grads_a[r], torch::full({5}, 1.5f))) << grads_a[r];
-    EXPECT_TRUE(torch::allclose(grads_b[r], torch::full({2, 2}, 2.0f))) << grads_b[r];
-    EXPECT_FALSE(unused[r].defined()) << "a parameter no rank used keeps no gradient";
+    EXPECT_EQ(buckets[r], 4) << "one bucket per trained parameter at 12 bytes";
+    EXPECT_EQ(early[r], 1) << "the first bucket goes out during backward, the one behind `none` waits";
+    EXPECT_TRUE(torch::allclose(got[r][0], torch::full({5}, 1.5f))) << got[r][0];
+    EXPECT_TRUE(torch::allclose(got[r][1], torch::full({2, 2}, 2.0f))) << got[r][1];
+    EXPECT_FALSE(got[r][2].defined()) << "a parameter no rank used keeps no gradient";
+    EXPECT_TRUE(torch::allclose(got[r][3], torch::full({3}, 2.0f))) << "the third step's gradient, not a sum of steps";
   }
 }
 
