@@ -319,10 +319,6 @@ void ValidateDistributed(const TrainConfig& c, ConfigErrors& e) {
     e.Add("distributed.backend", "nccl needs training.device: cuda (use gloo on the CPU)");
   }
   if (d.timeout_s < 10) e.Add("distributed.timeout_s", "must be >= 10 seconds");
-  if (d.world_size > 1 && c.model.type != "glow_tts") {
-    e.Add("distributed.world_size", "data parallelism trains model.type glow_tts so far (VITS's two-network "
-                                    "step does not average its gradients across ranks yet)");
-  }
   // Every rank needs at least one utterance of each global batch.
   if (d.world_size > 1 && c.batch.size > 0 && c.batch.size < d.world_size) {
     e.Add("batch.size", absl::StrCat("is smaller than distributed.world_size (", d.world_size,

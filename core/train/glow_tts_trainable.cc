@@ -34,7 +34,7 @@ class GlowTtsTrainable : public TrainableModel {
     l.duration = l.duration * shares[1].item<double>();
     ClearGradients(*optimizer_);
     scaler.Scale(l.mle + l.duration).backward();
-    SyncGradients(model_->parameters());
+    SyncGradients(0);
     scaler.Unscale(model_->parameters());
     double max_norm = cfg_.training.grad_clip > 0 ? cfg_.training.grad_clip : std::numeric_limits<double>::infinity();
     const double grad_norm = torch::nn::utils::clip_grad_norm_(model_->parameters(), max_norm);

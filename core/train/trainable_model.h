@@ -43,9 +43,10 @@ class TrainableModel {
  public:
   virtual ~TrainableModel() = default;
 
-  // Called in Step between backward and clipping with the parameters of the network about to step
-  // (data parallelism averages their gradients across ranks there). Unset: nothing happens.
-  using GradientHook = std::function<void(const std::vector<torch::Tensor>&)>;
+  // Called in Step between a network's backward pass and its clipping, with the index in optimizers()
+  // of the optimizer about to step (data parallelism averages the gradients of that optimizer's
+  // parameters across ranks there). Unset: nothing happens.
+  using GradientHook = std::function<void(int optimizer)>;
   void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
   // Data parallelism over `world` ranks: `sum` adds a tensor across them in place. A model uses it to
   // weight its loss terms by this rank's share of the global batch (so the averaged gradient is the
@@ -77,8 +78,8 @@ class TrainableModel {
                                 const FloatMatrix& mel) = 0;
 
  protected:
-  void SyncGradients(const std::vector<torch::Tensor>& params) {
-    if (gradient_hook_) gradient_hook_(params);
+  void SyncGradients(int optimizer) {
+    if (gradient_hook_) gradient_hook_(optimizer);
   }
   // counts * world / (the counts summed over the ranks): 1 for each in one process. [n] float64, CPU.
   torch::Tensor RankShares(const torch::Tensor& counts);

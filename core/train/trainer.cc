@@ -79,6 +79,8 @@ class Run {
   std::map<std::string, double> Validate();
   double Lr(int64_t step) const { return LearningRate(cfg_.training, cfg_.model.hidden_channels, step, state_.position.epoch); }
   absl::Status SaveCheckpoint(bool is_best);
+  // Under data parallelism: that every rank's weights are rank 0's, bit for bit.
+  absl::Status CheckLockstep();
   // Losses, audio and metrics of one validation; updates the best and early-stopping trackers.
   void RunValidation(bool* is_best, bool* early_stop);
   CheckpointMeta Meta() const;
@@ -91,7 +93,8 @@ class Run {
 
   const TrainerOptions& o_;
   Collectives* group_;  // null: one process
-  std::unique_ptr<GradientReducer> reducer_;  // with group_: averages gradients during backward
+  // With group_: one per optimizer (network), averaging its gradients during its backward pass.
+  std::vector<std::unique_ptr<GradientReducer>> reducers_;
   bool overlap_reported_ = false;
   EventSink* sink_;  // the caller's sink behind the TensorBoard writer
   const TrainConfig& cfg_;
@@ -148,7 +151,31 @@ absl::StatusOr<std::vector<bool>> Run::AnyRank(const std::vector<bool>& flags) {
   return out;
 }
 
+// The ranks start from rank 0's weights and apply the same averaged gradients with the same arithmetic,
+// so their weights stay equal bit for bit. Before each checkpoint every rank compares a float64 sum of
+// each parameter with rank 0's (one small broadcast): a difference is a bug (a gradient that missed the
+// all-reduce, an update one rank skipped), and a checkpoint of rank 0's weights alone would hide it.
+absl::Status Run::CheckLockstep() {
+  if (group_ == nullptr) return absl::OkStatus();
+  torch::NoGradGuard no_grad;
+  auto named = model_->module().named_parameters();
+  std::vector<torch::Tensor> sums;
+  for (const auto& p : named) sums.push_back(p.value().detach().to(torch::kCPU, torch::kFloat64).sum());
+  if (sums.empty()) return absl::OkStatus();
+  torch::Tensor mine = torch::stack(sums), lead_sums = mine.clone();
+  TTSD_RETURN_IF_ERROR(group_->Broadcast({lead_sums}));
+  torch::Tensor differs = mine.ne(lead_sums);
+  const bool drifted = differs.any().item<bool>();
+  TTSD_ASSIGN_OR_RETURN(std::vector<bool> any, AnyRank({drifted}));
+  if (!any[0]) return absl::OkStatus();
+  std::string which = "on another rank";
+  if (drifted) which = absl::StrCat("rank ", group_->rank(), ", parameter ", named[differs.nonzero()[0][0].item<int64_t>()].key());
+  return absl::InternalError(absl::StrCat("data parallel: the ranks' weights differ from rank 0's at step ", state_.step,
+                                          " (", which, "); a bug in gradient averaging: please report it with the config"));
+}
+
 absl::Status Run::SaveCheckpoint(bool is_best) {
+  TTSD_RETURN_IF_ERROR(CheckLockstep());
   if (!lead()) {  // rank 0 writes the checkpoint; the others only keep the bookkeeping in step
     last_saved_step_ = state_.step;
     return absl::OkStatus();
@@ -306,9 +333,15 @@ absl::StatusOr<TrainResult> Run::Execute() {
     for (const auto& p : model_->module().parameters()) state.push_back(p);
     for (const auto& b : model_->module().buffers()) state.push_back(b);
     TTSD_RETURN_IF_ERROR(group_->Broadcast(state));
-    reducer_ = std::make_unique<GradientReducer>(group_, model_->module().parameters());
-    model_->set_gradient_hook([this](const std::vector<torch::Tensor>&) {
-      if (auto st = reducer_->Finish(); !st.ok()) throw CollectiveFailure{st};
+    int buckets = 0;
+    for (torch::optim::Optimizer* opt : model_->optimizers()) {
+      std::vector<torch::Tensor> params;
+      for (const auto& g : opt->param_groups()) params.insert(params.end(), g.params().begin(), g.params().end());
+      reducers_.push_back(std::make_unique<GradientReducer>(group_, params));
+      buckets += reducers_.back()->buckets();
+    }
+    model_->set_gradient_hook([this](int optimizer) {
+      if (auto st = reducers_.at(static_cast<size_t>(optimizer))->Finish(); !st.ok()) throw CollectiveFailure{st};
     });
     auto sum = [this](torch::Tensor& t) {
       if (auto st = group_->SumInPlace(t); !st.ok()) throw CollectiveFailure{st};
@@ -317,7 +350,7 @@ absl::StatusOr<TrainResult> Run::Execute() {
     models::SetActNormRankSum(model_->module(), sum);  // Glow's first-batch statistics: the global batch's
     sink_->OnLog(absl::StrCat("data parallel: rank ", group_->rank(), " of ", group_->world_size(),
                               ", each global batch split across the ranks; gradients all-reduced in ",
-                              reducer_->buckets(), " bucket(s) during backward"));
+                              buckets, " bucket(s) during backward"));
   }
   DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/true,
                     model_->needs_waveforms() ? &cfg_.audio : nullptr,
@@ -351,10 +384,14 @@ absl::StatusOr<TrainResult> Run::Execute() {
         return f.status;
       }
       TTSD_RETURN_IF_ERROR(AverageValues(&out.values));
-      if (reducer_ && !overlap_reported_) {
+      if (!reducers_.empty() && !overlap_reported_) {
         overlap_reported_ = true;
-        sink_->OnLog(absl::StrCat("data parallel: ", reducer_->sent_during_backward(), " of ", reducer_->buckets(),
-                                  " gradient bucket(s) went out while backward ran"));
+        int early = 0, buckets = 0;
+        for (const auto& r : reducers_) {
+          early += r->sent_during_backward();
+          buckets += r->buckets();
+        }
+        sink_->OnLog(absl::StrCat("data parallel: ", early, " of ", buckets, " gradient bucket(s) went out while backward ran"));
       }
       const StepOutcome outcome = out.outcome;
       const bool finite = outcome != StepOutcome::kNonFinite;

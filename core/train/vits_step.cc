@@ -21,6 +21,26 @@ std::vector<torch::Tensor> Trainable(const std::vector<torch::Tensor>& params) {
   return out;
 }
 
+// The discriminators' weights take no gradient from what is built while this lives: the generator's
+// loss runs through them, but its gradient on them would be thrown away, so it is not computed; under
+// data parallelism this also keeps the generator's backward pass off the discriminators' buckets.
+class NoWeightGradients {
+ public:
+  explicit NoWeightGradients(std::vector<torch::Tensor> params) : params_(std::move(params)) {
+    for (auto& p : params_) {
+      flags_.push_back(p.requires_grad());
+      p.requires_grad_(false);
+    }
+  }
+  ~NoWeightGradients() {
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].requires_grad_(flags_[i]);
+  }
+
+ private:
+  std::vector<torch::Tensor> params_;
+  std::vector<bool> flags_;
+};
+
 }  // namespace
 
 VitsStepper::VitsStepper(models::Vits& model, torch::optim::Optimizer& gen_opt, torch::optim::Optimizer& disc_opt,
@@ -53,19 +73,28 @@ VitsStepResult VitsStepper::Step(const VitsBatch& b) {
   gen_->train();
   auto [out, real] = Forward(b);
 
+  // This rank's shares of the global batch's utterances, spectrogram frames and symbols (1 alone).
+  torch::Tensor counts = torch::stack({torch::tensor(static_cast<double>(b.ids.size(0)), torch::kFloat64),
+                                       torch::div(b.wave_lengths, cfg_.audio.hop_length, "floor").sum().to(torch::kCPU, torch::kFloat64),
+                                       b.id_lengths.sum().to(torch::kCPU, torch::kFloat64)});
+  torch::Tensor share = dp_.shares ? dp_.shares(counts) : torch::ones({3}, torch::kFloat64);
+  const double items = share[0].item<double>(), frames = share[1].item<double>(), symbols = share[2].item<double>();
+  auto all_ranks = [this](bool ok) { return dp_.all_ranks ? dp_.all_ranks(ok) : ok; };
+
   VitsStepResult r;
   // Discriminators first: real windows against the generator's, detached (no generator gradient).
   auto d = models::LeastSquaresDiscriminatorLoss(disc_->forward(real), disc_->forward(out.audio.detach()));
   ClearGradients(disc_opt_);
-  d.total.backward();
+  (d.total * items).backward();
+  if (dp_.sync) dp_.sync(1);
   const double disc_norm = ClipNorm(Trainable(gen_->DiscriminatorParameters()), cfg_.training.grad_clip);
-  const double disc_loss = d.total.item<double>();
+  const double disc_loss = d.total.item<double>() * items;
   r.values = {{"train/disc_loss", disc_loss}, {"grad_norm_disc", disc_norm}};
   for (size_t i = 0; i < d.per_discriminator.size(); ++i) {
     r.values[i == 0 ? "train/disc_loss_scale" : "train/disc_loss_period_" + std::to_string(v.discriminator_periods[i - 1])] =
-        d.per_discriminator[i];
+        d.per_discriminator[i] * items;
   }
-  if (!std::isfinite(disc_loss) || !std::isfinite(disc_norm)) {
+  if (!all_ranks(std::isfinite(disc_loss) && std::isfinite(disc_norm))) {
     ClearGradients(disc_opt_);
     r.finite = false;
     return r;
@@ -73,29 +102,34 @@ VitsStepResult VitsStepper::Step(const VitsBatch& b) {
   disc_opt_.step();
 
   // Then the generator, judged by the updated discriminators: reconstruction, prior and adversarial terms.
-  auto mel_loss = torch::l1_loss(spectra_.LogMel(out.audio), spectra_.LogMel(real)) * v.mel_loss_weight;
-  auto kl_loss = models::VitsKlLoss(out) * v.kl_loss_weight;
+  auto mel_loss = torch::l1_loss(spectra_.LogMel(out.audio), spectra_.LogMel(real)) * (v.mel_loss_weight * items);
+  auto kl_loss = models::VitsKlLoss(out) * (v.kl_loss_weight * frames);
+  auto duration_loss = out.duration_loss * symbols;
   std::vector<models::Judgement> judged_real;
   {
     torch::NoGradGuard no_grad;  // real features are targets only
     judged_real = disc_->forward(real);
   }
-  auto judged_fake = disc_->forward(out.audio);
-  auto gen_loss = models::LeastSquaresGeneratorLoss(judged_fake);
-  auto fm_loss = models::FeatureMatchingLoss(judged_real, judged_fake);
-  auto total = mel_loss + kl_loss + out.duration_loss + gen_loss + fm_loss;
+  torch::Tensor gen_loss, fm_loss;
+  {
+    NoWeightGradients frozen(gen_->DiscriminatorParameters());
+    auto judged_fake = disc_->forward(out.audio);
+    gen_loss = models::LeastSquaresGeneratorLoss(judged_fake) * items;
+    fm_loss = models::FeatureMatchingLoss(judged_real, judged_fake) * items;
+  }
+  auto total = mel_loss + kl_loss + duration_loss + gen_loss + fm_loss;
   ClearGradients(gen_opt_);
   total.backward();
-  ClearGradients(disc_opt_);  // what the generator's loss left on the discriminators is not theirs to use
+  if (dp_.sync) dp_.sync(0);
   const double gen_norm = ClipNorm(Trainable(gen_->GeneratorParameters()), cfg_.training.grad_clip);
   r.values.insert({{"train/loss", total.item<double>()},
                    {"train/mel_loss", mel_loss.item<double>()},
                    {"train/kl_loss", kl_loss.item<double>()},
-                   {"train/duration_loss", out.duration_loss.item<double>()},
+                   {"train/duration_loss", duration_loss.item<double>()},
                    {"train/gen_loss", gen_loss.item<double>()},
                    {"train/fm_loss", fm_loss.item<double>()},
                    {"grad_norm", gen_norm}});
-  if (!std::isfinite(r.values["train/loss"]) || !std::isfinite(gen_norm)) {
+  if (!all_ranks(std::isfinite(r.values["train/loss"]) && std::isfinite(gen_norm))) {
     ClearGradients(gen_opt_);
     r.finite = false;
     return r;

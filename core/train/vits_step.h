@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -27,12 +28,29 @@ struct VitsStepResult {
   bool finite = true;  // false: a loss or gradient was NaN/inf; that network's update (and any after it) skipped
 };
 
+// What a VITS step needs under data parallelism (trainable_model.h has the mechanisms). Unset members
+// mean one process.
+struct VitsDataParallel {
+  // Averages over the ranks the gradients of the generator (0) or of the discriminators (1).
+  std::function<void(int network)> sync;
+  // counts [n] -> this rank's shares of the global counts (counts * ranks / sum over ranks).
+  std::function<torch::Tensor(const torch::Tensor&)> shares;
+  // Whether every rank says ok.
+  std::function<bool(bool)> all_ranks;
+};
+
 class VitsStepper {
  public:
   // Not owned; all must outlive the stepper. gen_opt holds (trainable) GeneratorParameters(), disc_opt
   // the model's discriminator's.
   VitsStepper(models::Vits& model, torch::optim::Optimizer& gen_opt, torch::optim::Optimizer& disc_opt,
               const TrainConfig& config);
+
+  // Under data parallelism every loss term counts by this rank's share of what the term averages over
+  // in the global batch (utterances for the windowed and adversarial terms, spectrogram frames for KL,
+  // symbols for duration), so the averaged gradients are those of the whole batch; and a network's
+  // update is skipped on every rank when any rank's loss is not finite.
+  void set_data_parallel(VitsDataParallel dp) { dp_ = std::move(dp); }
 
   VitsStepResult Step(const VitsBatch& batch);
   // Held-out reconstruction, KL and duration terms (the generator alone, eval mode, no gradients) and
@@ -49,6 +67,7 @@ class VitsStepper {
   torch::optim::Optimizer& disc_opt_;
   const TrainConfig& cfg_;
   models::VitsSpectra spectra_;
+  VitsDataParallel dp_;
 };
 
 }  // namespace ttsd::core::train

@@ -40,6 +40,11 @@ class VitsTrainable : public TrainableModel {
     gen_opt_ = MakeOptimizer(RequiringGrad(model_->GeneratorParameters()), cfg_.training);
     disc_opt_ = MakeOptimizer(RequiringGrad(model_->DiscriminatorParameters()), cfg_.training);
     stepper_ = std::make_unique<VitsStepper>(model_, *gen_opt_, *disc_opt_, cfg_);
+    VitsDataParallel dp;
+    dp.sync = [this](int network) { SyncGradients(network); };  // optimizers(): generator 0, discriminators 1
+    dp.shares = [this](const torch::Tensor& counts) { return RankShares(counts); };
+    dp.all_ranks = [this](bool ok) { return AllRanks(ok); };
+    stepper_->set_data_parallel(std::move(dp));
   }
   std::vector<torch::optim::Optimizer*> optimizers() override { return {gen_opt_.get(), disc_opt_.get()}; }
   bool needs_waveforms() const override { return true; }
