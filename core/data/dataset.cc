@@ -194,6 +194,14 @@ absl::StatusOr<PreparedDataset> PrepareDataset(const TrainConfig& cfg, const Tok
   }
   MelExtractor mel(cfg.audio);
 
+  if (options.shard_count > 1) {
+    std::vector<Utterance> share;
+    for (size_t i = static_cast<size_t>(options.shard_rank); i < manifest.utterances.size();
+         i += static_cast<size_t>(options.shard_count)) {
+      share.push_back(std::move(manifest.utterances[i]));
+    }
+    manifest.utterances = std::move(share);
+  }
   std::vector<EntryResult> results(manifest.utterances.size());
   Progress progress(options.compute_features ? "features" : "checking", results.size(), options.show_progress);
   ParallelFor(results.size(), cfg.data.num_workers, [&](size_t i) {

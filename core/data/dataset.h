@@ -49,6 +49,9 @@ struct PreparedDataset {
 struct PrepareOptions {
   bool compute_features = true;  // false: check only (no mel, no cache)
   bool show_progress = true;
+  // Only the manifest entries i with i % shard_count == shard_rank: data-parallel ranks each fill their
+  // share of a cold feature cache, then every rank prepares the whole set from it.
+  int shard_rank = 0, shard_count = 1;
 };
 
 // Errors only for what stops the whole pass (unreadable manifest, cache dir not writable); per-entry

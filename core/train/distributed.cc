@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -132,6 +134,20 @@ absl::Status Collectives::SumInPlace(torch::Tensor& values) {
 
 absl::Status Collectives::Barrier() {
   return Guarded(env_, "barrier", [&] { impl_->group->barrier()->wait(); });
+}
+
+absl::Status Collectives::WaitForAll(std::chrono::seconds patience) {
+  const std::string key = absl::StrCat("ttsd/arrived/", ++waits_);
+  return Guarded(env_, "waiting for every rank", [&] {
+    impl_->store->add(key, 1);
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (impl_->store->add(key, 0) < env_.world_size) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw std::runtime_error(absl::StrCat("not every rank arrived within ", patience.count(), " s"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
 }
 
 struct PendingSum::Work {

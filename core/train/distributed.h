@@ -76,12 +76,18 @@ class Collectives {
   // same sums in the same order.
   absl::StatusOr<std::unique_ptr<PendingSum>> StartSum(torch::Tensor values);
   absl::Status Barrier();
+  // A barrier for after long per-rank work (longer than the collective timeout allows): each rank
+  // checks in at the rendezvous store and waits, up to `patience`, until every rank has. A rank whose
+  // process died ends the wait at once if it was rank 0 (the store's host); the launcher (the daemon,
+  // torchrun) ends the group when any other rank dies.
+  absl::Status WaitForAll(std::chrono::seconds patience);
 
  private:
   struct Impl;
   Collectives(DistributedEnv env, std::unique_ptr<Impl> impl);
   DistributedEnv env_;
   std::unique_ptr<Impl> impl_;
+  int waits_ = 0;  // WaitForAll calls so far: each uses a key of its own
 };
 
 }  // namespace ttsd::core::train

@@ -44,6 +44,10 @@ double LearningRate(const TrainingConfig& t, int64_t hidden, int64_t step, int64
 
 namespace {
 
+// How long data-parallel ranks wait for each other to fill their shares of a cold feature cache: hours
+// of audio can take a while, far longer than a collective may.
+constexpr std::chrono::seconds kFeatureSharePatience = std::chrono::hours(24);
+
 // A collective failed (a rank died or timed out): thrown out of a gradient hook, caught around the step.
 struct CollectiveFailure {
   absl::Status status;
@@ -526,8 +530,23 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
           absl::StrCat("the base model cannot be fine-tuned with this config:\n", report.ToString()));
     }
   }
+  std::unique_ptr<Collectives> group;
   PrepareOptions prep;
   prep.show_progress = o.show_progress;
+  if (env.active()) {
+    o.sink->OnLog(absl::StrCat("joining ", env.world_size, " ranks at ", env.master_addr, ":", env.master_port,
+                               " as rank ", env.rank));
+    TTSD_ASSIGN_OR_RETURN(group, Collectives::Join(env, cfg.distributed.backend == "nccl" ? "nccl" : "gloo",
+                                                   std::chrono::seconds(cfg.distributed.timeout_s)));
+    // Each rank computes its share of the features a cold cache lacks; then all read the whole set.
+    PrepareOptions share = prep;
+    share.shard_rank = env.rank;
+    share.shard_count = env.world_size;
+    TTSD_ASSIGN_OR_RETURN(PreparedDataset warmed, PrepareDataset(cfg, *tokenizer, share));
+    o.sink->OnLog(absl::StrCat("data: this rank's share of the feature cache: ", warmed.report.cache_misses,
+                               " computed, ", warmed.report.cache_hits, " already cached"));
+    TTSD_RETURN_IF_ERROR(group->WaitForAll(kFeatureSharePatience));
+  }
   TTSD_ASSIGN_OR_RETURN(PreparedDataset ds, PrepareDataset(cfg, *tokenizer, prep));
   for (const auto& p : ds.report.problems) o.sink->OnLog(absl::StrCat("data: ", p.ToString()));
   TTSD_RETURN_IF_ERROR(EnforceDataPolicy(ds, cfg.data));
@@ -546,13 +565,6 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
                                                      "): rephrase it, or add them to the symbol table"));
     }
     sentences.push_back({cfg.validation.sentences[i], std::vector<int64_t>(t.ids.begin(), t.ids.end())});
-  }
-  std::unique_ptr<Collectives> group;
-  if (env.active()) {
-    o.sink->OnLog(absl::StrCat("joining ", env.world_size, " ranks at ", env.master_addr, ":", env.master_port,
-                               " as rank ", env.rank));
-    TTSD_ASSIGN_OR_RETURN(group, Collectives::Join(env, cfg.distributed.backend == "nccl" ? "nccl" : "gloo",
-                                                   std::chrono::seconds(cfg.distributed.timeout_s)));
   }
   std::optional<TensorBoardSink> tensorboard;
   if (lead) tensorboard.emplace(o.output_dir, o.sink);

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <nlohmann/json.hpp>
 
 #include "tests/testing/command.h"
@@ -268,6 +269,16 @@ TEST_F(TtsdCliTest, TwoNodesUnderTorchrunTrainARunToTheEnd) {
   auto [out0, out1] = RunTwoRanks("port=$((20000 + $$ % 20000))", node(0), node(1));
   ASSERT_FALSE(HasFailure());
   EXPECT_THAT(out0, HasSubstr("finished at step 8"));
+  // The cache was cold: each rank computed features for its half of the 12 lines (4 distinct recordings,
+  // 2 in each half; a duplicate may be computed twice by parallel workers), then both read them all.
+  auto computed = [](const std::string& out) {
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(out, m, std::regex("share of the feature cache: (\\d+) computed"))) << out;
+    return m.empty() ? -1 : std::stoi(m[1]);
+  };
+  EXPECT_GE(computed(out0), 2);
+  EXPECT_GE(computed(out1), 2);
+  EXPECT_THAT(out0, HasSubstr("(12 features cached, 0 computed)"));
   EXPECT_TRUE(std::filesystem::exists(tmp_.Join("run/checkpoints/ckpt-000000008.pt")));
 }
 

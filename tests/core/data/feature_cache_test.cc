@@ -20,7 +20,7 @@ class FeatureCacheTest : public ::testing::Test {
                          "a|The quick brown fox.\nb|Seven heavy boxes.\nc|A quiet garden.\n");
   }
 
-  PreparedDataset Prepare(const std::string& audio_yaml = "") {
+  PreparedDataset Prepare(const std::string& audio_yaml = "", int shard_rank = 0, int shard_count = 1) {
     auto parsed = ParseConfigYaml("data:\n  path: " + tmp_.path() + "\n  cache_dir: " + tmp_.Join("cache") +
                                       "\ntext:\n  mode: characters\n" + audio_yaml, "t.yaml");
     EXPECT_TRUE(parsed.ok()) << parsed.status();
@@ -28,6 +28,8 @@ class FeatureCacheTest : public ::testing::Test {
     auto tok = Tokenizer::Create(config_.text, SymbolTable::Default(config_.text));
     PrepareOptions opt;
     opt.show_progress = false;
+    opt.shard_rank = shard_rank;
+    opt.shard_count = shard_count;
     auto ds = PrepareDataset(config_, **tok, opt);
     EXPECT_TRUE(ds.ok()) << ds.status();
     return *std::move(ds);
@@ -36,6 +38,21 @@ class FeatureCacheTest : public ::testing::Test {
   testing::TempDir tmp_;
   TrainConfig config_;
 };
+
+// Data-parallel ranks fill a cold cache in shares (lines 0 and 2, then line 1), and the whole pass after
+// them computes nothing.
+TEST_F(FeatureCacheTest, ShardsFillTheCacheInSharesAndTheWholePassFindsItWarm) {
+  PreparedDataset rank0 = Prepare("", 0, 2), rank1 = Prepare("", 1, 2);
+  ASSERT_EQ(rank0.utterances.size(), 2u);
+  EXPECT_EQ(rank0.utterances[0].utt.id, "a");
+  EXPECT_EQ(rank0.utterances[1].utt.id, "c");
+  ASSERT_EQ(rank1.utterances.size(), 1u);
+  EXPECT_EQ(rank1.utterances[0].utt.id, "b");
+  EXPECT_EQ(rank0.report.cache_misses + rank1.report.cache_misses, 3u);
+  PreparedDataset whole = Prepare();
+  EXPECT_EQ(whole.report.cache_hits, 3u);
+  EXPECT_EQ(whole.report.cache_misses, 0u);
+}
 
 TEST_F(FeatureCacheTest, SecondRunIsAllHits) {
   PreparedDataset first = Prepare();
