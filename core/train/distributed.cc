@@ -2,6 +2,9 @@
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <cstdlib>
@@ -71,20 +74,50 @@ absl::StatusOr<DistributedEnv> ReadDistributedEnv(const std::function<const char
   return env;
 }
 
+// The process group: Gloo, or NCCL where this LibTorch was built with it (an official CUDA build
+// defines USE_C10D_NCCL). Both classes have the same collective methods returning the same Work type, so
+// each call goes to whichever this rank joined.
 struct Collectives::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#ifdef USE_C10D_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+  torch::Device device = torch::kCPU;  // NCCL: this rank's GPU, which host tensors pass through
+
+  template <class F>
+  auto Call(F&& f) {
+#ifdef USE_C10D_NCCL
+    if (nccl) return f(*nccl);
+#endif
+    return f(*gloo);
+  }
+  // NCCL reduces only GPU tensors: a host tensor travels as a copy on the rank's device.
+  torch::Tensor Staged(const torch::Tensor& t) const {
+    return device.is_cuda() && !t.is_cuda() ? t.to(device) : t;
+  }
 };
+
+bool Collectives::NcclAvailable() {
+#ifdef USE_C10D_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
 
 Collectives::Collectives(DistributedEnv env, std::unique_ptr<Impl> impl) : env_(std::move(env)), impl_(std::move(impl)) {}
 Collectives::~Collectives() = default;
 
 absl::StatusOr<std::unique_ptr<Collectives>> Collectives::Join(const DistributedEnv& env, const std::string& backend,
-                                                               std::chrono::milliseconds timeout) {
-  if (backend == "nccl") {
+                                                               std::chrono::milliseconds timeout, torch::Device device) {
+  if (backend == "nccl" && !NcclAvailable()) {
     return absl::UnimplementedError(
         "distributed.backend: nccl needs a CUDA build of LibTorch with NCCL; this ttsd uses gloo (set backend: "
         "gloo or auto)");
+  }
+  if (backend == "nccl" && !device.is_cuda()) {
+    return absl::InvalidArgumentError("distributed.backend: nccl reduces GPU tensors; this rank trains on the CPU");
   }
   auto impl = std::make_unique<Impl>();
   auto st = Guarded(env, "joining the process group", [&] {
@@ -99,6 +132,15 @@ absl::StatusOr<std::unique_ptr<Collectives>> Collectives::Join(const Distributed
       impl->store = c10::make_intrusive<c10d::PrefixStore>(absl::StrCat("/worker/attempt_", env.launcher_restart),
                                                            impl->store);
     }
+#ifdef USE_C10D_NCCL
+    if (backend == "nccl") {
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      impl->device = device;
+      impl->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, env.rank, env.world_size, options);
+      return;
+    }
+#endif
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     // GLOO_SOCKET_IFNAME picks the interface, as in PyTorch; a loopback master means one machine.
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME")) {
@@ -109,31 +151,45 @@ absl::StatusOr<std::unique_ptr<Collectives>> Collectives::Join(const Distributed
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
     options->threads = 2;
-    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank, env.world_size, options);
+    impl->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank, env.world_size, options);
   });
   if (!st.ok()) return st;
   return std::unique_ptr<Collectives>(new Collectives(env, std::move(impl)));
+}
+
+const char* Collectives::backend() const {
+#ifdef USE_C10D_NCCL
+  if (impl_->nccl) return "nccl";
+#endif
+  return "gloo";
 }
 
 absl::Status Collectives::Broadcast(const std::vector<torch::Tensor>& tensors) {
   return Guarded(env_, "broadcasting the parameters", [&] {
     torch::NoGradGuard no_grad;
     for (const auto& t : tensors) {
-      std::vector<at::Tensor> one = {t.detach()};
-      impl_->group->broadcast(one)->wait();
+      torch::Tensor plain = t.detach();
+      std::vector<at::Tensor> one = {impl_->Staged(plain)};
+      impl_->Call([&](auto& group) { return group.broadcast(one); })->wait();
+      if (!one[0].is_same(plain)) plain.copy_(one[0]);
     }
   });
 }
 
 absl::Status Collectives::SumInPlace(torch::Tensor& values) {
   return Guarded(env_, "all-reduce", [&] {
-    std::vector<at::Tensor> one = {values};
-    impl_->group->allreduce(one)->wait();
+    std::vector<at::Tensor> one = {impl_->Staged(values)};
+    impl_->Call([&](auto& group) { return group.allreduce(one); })->wait();
+    if (!one[0].is_same(values)) values.copy_(one[0]);
   });
 }
 
 absl::Status Collectives::Barrier() {
-  return Guarded(env_, "barrier", [&] { impl_->group->barrier()->wait(); });
+  return Guarded(env_, "barrier", [&] {
+    c10d::BarrierOptions options;
+    if (impl_->device.is_cuda()) options.device_ids = {impl_->device.index()};
+    impl_->Call([&](auto& group) { return group.barrier(options); })->wait();
+  });
 }
 
 absl::Status Collectives::WaitForAll(std::chrono::seconds patience) {
@@ -152,6 +208,7 @@ absl::Status Collectives::WaitForAll(std::chrono::seconds patience) {
 
 struct PendingSum::Work {
   decltype(std::declval<c10d::ProcessGroupGloo&>().allreduce(std::declval<std::vector<at::Tensor>&>())) work;
+  torch::Tensor staged, target;  // NCCL with a host tensor: the GPU copy, copied back into target
 };
 
 PendingSum::PendingSum(int rank, int world, std::unique_ptr<Work> work) : rank_(rank), world_(world), work_(std::move(work)) {}
@@ -161,14 +218,19 @@ absl::Status PendingSum::Wait() {
   DistributedEnv env;
   env.rank = rank_;
   env.world_size = world_;
-  return Guarded(env, "all-reduce", [&] { work_->work->wait(); });
+  return Guarded(env, "all-reduce", [&] {
+    work_->work->wait();
+    if (!work_->staged.is_same(work_->target)) work_->target.copy_(work_->staged);
+  });
 }
 
 absl::StatusOr<std::unique_ptr<PendingSum>> Collectives::StartSum(torch::Tensor values) {
   auto work = std::make_unique<PendingSum::Work>();
   auto st = Guarded(env_, "all-reduce", [&] {
-    std::vector<at::Tensor> one = {std::move(values)};
-    work->work = impl_->group->allreduce(one);
+    work->target = values;
+    work->staged = impl_->Staged(values);
+    std::vector<at::Tensor> one = {work->staged};
+    work->work = impl_->Call([&](auto& group) { return group.allreduce(one); });
   });
   if (!st.ok()) return st;
   return std::unique_ptr<PendingSum>(new PendingSum(env_.rank, env_.world_size, std::move(work)));

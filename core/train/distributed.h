@@ -57,22 +57,26 @@ class Collectives {
  public:
   // Joins the group: blocks until all world_size ranks have reached the store at
   // MASTER_ADDR:MASTER_PORT (rank 0 serves it), or `timeout` passes. `timeout` also bounds every later
-  // collective, so a rank that died cannot hang the others. backend: "gloo" ("nccl" needs a CUDA
-  // build of LibTorch with NCCL; this build says so).
+  // collective, so a rank that died cannot hang the others. backend: "gloo", or "nccl" on a CUDA build
+  // of LibTorch with NCCL (`device` is then this rank's GPU; other builds refuse it, saying so).
   static absl::StatusOr<std::unique_ptr<Collectives>> Join(const DistributedEnv& env, const std::string& backend,
-                                                           std::chrono::milliseconds timeout);
+                                                           std::chrono::milliseconds timeout,
+                                                           torch::Device device = torch::kCPU);
+  // Whether this LibTorch was built with NCCL (an official CUDA build).
+  static bool NcclAvailable();
   ~Collectives();
   Collectives(const Collectives&) = delete;
   Collectives& operator=(const Collectives&) = delete;
 
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
+  const char* backend() const;  // "gloo" or "nccl"
 
   // Rank 0's values copied into every rank's tensors (parameters and buffers, at the start).
   absl::Status Broadcast(const std::vector<torch::Tensor>& tensors);
   // `values` (any shape, float or int) summed over the ranks, in place.
   absl::Status SumInPlace(torch::Tensor& values);
-  // The same, started in the background (Gloo's threads): returns at once. Every rank must start the
+  // The same, started in the background (the process group's threads or stream): returns at once. Every rank must start the
   // same sums in the same order.
   absl::StatusOr<std::unique_ptr<PendingSum>> StartSum(torch::Tensor values);
   absl::Status Barrier();

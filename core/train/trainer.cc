@@ -352,8 +352,8 @@ absl::StatusOr<TrainResult> Run::Execute() {
     };
     model_->set_rank_sum(sum, group_->world_size());
     models::SetActNormRankSum(model_->module(), sum);  // Glow's first-batch statistics: the global batch's
-    sink_->OnLog(absl::StrCat("data parallel: rank ", group_->rank(), " of ", group_->world_size(),
-                              ", each global batch split across the ranks; gradients all-reduced in ",
+    sink_->OnLog(absl::StrCat("data parallel: rank ", group_->rank(), " of ", group_->world_size(), " (",
+                              group_->backend(), "), each global batch split across the ranks; gradients all-reduced in ",
                               buckets, " bucket(s) during backward"));
   }
   DataLoader loader(ds_, ds_.train, cfg_.batch, LogFloor(), cfg_.seed, /*shuffle=*/true,
@@ -536,8 +536,11 @@ absl::StatusOr<TrainResult> Train(const TrainerOptions& o) {
   if (env.active()) {
     o.sink->OnLog(absl::StrCat("joining ", env.world_size, " ranks at ", env.master_addr, ":", env.master_port,
                                " as rank ", env.rank));
-    TTSD_ASSIGN_OR_RETURN(group, Collectives::Join(env, cfg.distributed.backend == "nccl" ? "nccl" : "gloo",
-                                                   std::chrono::seconds(cfg.distributed.timeout_s)));
+    // auto: NCCL between GPUs where this LibTorch has it (as PyTorch picks), else Gloo.
+    const std::string& asked = cfg.distributed.backend;
+    const bool nccl = asked == "nccl" || (asked == "auto" && device.is_cuda() && Collectives::NcclAvailable());
+    TTSD_ASSIGN_OR_RETURN(group, Collectives::Join(env, nccl ? "nccl" : "gloo",
+                                                   std::chrono::seconds(cfg.distributed.timeout_s), device));
     // Each rank computes its share of the features a cold cache lacks; then all read the whole set.
     PrepareOptions share = prep;
     share.shard_rank = env.rank;
