@@ -39,9 +39,11 @@ struct AudioConfig {
 
 struct TextConfig {
   std::string mode = "phonemes";  // phonemes (espeak-ng IPA) | characters
-  std::string language = "en-us"; // espeak-ng voice for phonemes mode
+  std::string language = "en-us"; // espeak-ng voice (phonemes); BCP 47 tag for case rules (characters)
+  std::string unicode_form = "nfc";  // nfc | nfd (tone and vowel marks as symbols of their own) | nfkc | nfkd
   bool normalize = true;          // English number / abbreviation expansion before phonemizing
-  bool lowercase = true;          // characters mode only
+  bool lowercase = true;          // characters mode only: by the case rules of `language`
+  std::string punctuation = "keep";  // characters mode: keep | strip (every Unicode punctuation mark)
   bool add_blank = true;          // blank id between every symbol (Glow-TTS / VITS)
   std::string symbols_file;       // explicit symbol table (one symbol per line); default inventory if empty
 
@@ -49,8 +51,10 @@ struct TextConfig {
   void Visit(V& v) {
     v("mode", mode);
     v("language", language);
+    v("unicode_form", unicode_form);
     v("normalize", normalize);
     v("lowercase", lowercase);
+    v("punctuation", punctuation);
     v("add_blank", add_blank);
     v("symbols_file", symbols_file);
   }

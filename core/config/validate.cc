@@ -68,6 +68,8 @@ void ValidateData(const DataConfig& d, ConfigErrors& e) {
 void ValidateText(const TextConfig& t, ConfigErrors& e) {
   CheckEnum(e, "text.mode", t.mode, {"phonemes", "characters"});
   if (t.mode == "phonemes" && t.language.empty()) e.Add("text.language", "is required in phonemes mode");
+  CheckEnum(e, "text.unicode_form", t.unicode_form, {"nfc", "nfd", "nfkc", "nfkd"});
+  CheckEnum(e, "text.punctuation", t.punctuation, {"keep", "strip"});
   if (!t.symbols_file.empty() && !std::filesystem::is_regular_file(t.symbols_file)) {
     e.Add("text.symbols_file", absl::StrCat("file ", t.symbols_file, " does not exist"));
   }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status.h"
 #include "core/text/normalize.h"
+#include "core/text/unicode.h"
 #include "core/text/utf8.h"
 
 namespace ttsd::core {
@@ -29,11 +30,18 @@ absl::StatusOr<TokenizedText> Tokenizer::Encode(const std::string& text) const {
   if (!SplitUtf8(text, &cps, &bad)) {
     return absl::InvalidArgumentError(absl::StrCat("text is not valid UTF-8 (bad byte at offset ", bad, ")"));
   }
-  out.normalized = config_.normalize ? NormalizeText(text, config_.language) : CollapseWhitespace(text);
+  // One Unicode form first, so "é" typed composed or decomposed is the same symbol(s).
+  TTSD_ASSIGN_OR_RETURN(std::string unified, NormalizeUnicode(text, config_.unicode_form));
+  if (config_.normalize) unified = NormalizeText(unified, config_.language);
+  out.normalized = CollapseUnicodeWhitespace(unified);
   if (phonemizer_) {
     TTSD_ASSIGN_OR_RETURN(out.symbols, phonemizer_->Phonemize(out.normalized));
   } else {
-    if (config_.lowercase) out.normalized = AsciiLower(out.normalized);
+    if (config_.lowercase) {  // case mapping can leave text out of its form (Turkish İ -> i + dot above)
+      TTSD_ASSIGN_OR_RETURN(out.normalized, NormalizeUnicode(LowercaseFor(out.normalized, config_.language),
+                                                             config_.unicode_form));
+    }
+    if (config_.punctuation == "strip") out.normalized = CollapseUnicodeWhitespace(StripPunctuation(out.normalized));
     out.symbols = out.normalized;
   }
   SplitUtf8(out.symbols, &cps);

@@ -71,6 +71,42 @@ TEST_F(TtsdCliTest, DataCheckPrintsTheReportAndSkipsProblems) {
   EXPECT_THAT(r.output, HasSubstr("OK: 3 usable utterances"));
 }
 
+// A language the default inventory does not cover (Yoruba, in NFD so tone and under-dot marks are
+// symbols of their own): `data symbols` counts what the text uses, flags the rare ones with where they
+// first occur, and writes a table; with it as text.symbols_file the data check is clean, without it
+// every utterance with an unknown symbol is reported at its line.
+TEST_F(TtsdCliTest, DataSymbolsBuildsAYorubaTableThatMakesTheDataCheckClean) {
+  testing::MakeDataset(tmp_.Join("yo"), {{"a", "slt-a.wav"}, {"b", "slt-b.wav"}, {"c", "rms-a.wav"}},
+                       "a|B\u00e1wo ni, \u1ecd\u0300r\u1eb9\u0301 mi?\nb|\u1ecc j\u1ecd\u0301 d\u00e1ra.\n"
+                       "c|Mo w\u00e0 \u0144b\u1eb9\u0300.\n");
+  const std::string text = "text:\n  mode: characters\n  language: yo\n  unicode_form: nfd\n";
+  const std::string body = "data:\n  path: yo\n  cache_dir: cache\n  validation:\n    count: 1\n" + text;
+  testing::WriteTextFile(tmp_.Join("yo.yaml"), body);
+  Result r = RunTtsd("data symbols --config " + tmp_.Join("yo.yaml") + " --out " + tmp_.Join("yo-symbols.json") +
+                     " --rare 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("U+0301 COMBINING ACUTE ACCENT"));
+  EXPECT_THAT(r.output, HasSubstr("U+0323 COMBINING DOT BELOW"));
+  EXPECT_THAT(r.output, HasSubstr("U+0300 COMBINING GRAVE ACCENT"));
+  auto line_of = [&](const std::string& name) {
+    size_t at = r.output.find(name);
+    return at == std::string::npos ? "" : r.output.substr(at, r.output.find('\n', at) - at);
+  };
+  EXPECT_THAT(line_of("LATIN SMALL LETTER J"), HasSubstr("RARE: first at metadata.csv:2"));
+  EXPECT_THAT(line_of("COMBINING ACUTE ACCENT"), Not(HasSubstr("RARE")));
+  EXPECT_THAT(r.output, Not(HasSubstr("LATIN SMALL LETTER E WITH DOT BELOW"))) << "NFD splits it";
+  EXPECT_THAT(r.output, HasSubstr("set text.symbols_file"));
+
+  Result unknown = RunTtsd("data check --config " + tmp_.Join("yo.yaml"));
+  EXPECT_THAT(unknown.output, HasSubstr("metadata.csv:1"));
+  EXPECT_THAT(unknown.output, HasSubstr("symbols not in the symbol table"));
+  testing::WriteTextFile(tmp_.Join("yo.yaml"), body + "  symbols_file: " + tmp_.Join("yo-symbols.json") + "\n");
+  Result clean = RunTtsd("data check --config " + tmp_.Join("yo.yaml"));
+  EXPECT_EQ(clean.code, 0) << clean.output;
+  EXPECT_THAT(clean.output, Not(HasSubstr("not in the symbol table")));
+  EXPECT_THAT(clean.output, HasSubstr("OK: 3 usable utterances"));
+}
+
 TEST_F(TtsdCliTest, StrictDataCheckFails) {
   Result r = RunTtsd("data check --config " + Config("  strict: true\n"));
   EXPECT_EQ(r.code, 1) << r.output;

@@ -7,6 +7,7 @@
 #include "core/text/phonemizer.h"
 #include "core/text/symbols.h"
 #include "core/text/tokenizer.h"
+#include "core/text/unicode.h"
 #include "core/text/utf8.h"
 #include "tests/testing/temp_dir.h"
 
@@ -132,6 +133,51 @@ TEST(TokenizerTest, InvalidUtf8IsAnError) {
   c.mode = "characters";
   auto tok = Tokenizer::Create(c, SymbolTable::Default(c));
   EXPECT_EQ((*tok)->Encode("bad \xfe byte").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Yoruba "ọ̀" (o, dot below, grave): one precomposed letter plus a mark in NFC, three code points in
+// NFD; typed either way, a form gives one spelling.
+TEST(UnicodeTest, NormalisationFormsComposeOrSplitMarks) {
+  const std::string composed = "\u1ecd\u0300", decomposed = "o\u0323\u0300";
+  EXPECT_EQ(*NormalizeUnicode(decomposed, "nfc"), composed);
+  EXPECT_EQ(*NormalizeUnicode(composed, "nfd"), decomposed);
+  EXPECT_EQ(*NormalizeUnicode("caf\u00e9", "nfd"), "cafe\u0301");
+  EXPECT_EQ(*NormalizeUnicode("\ufb01ve", "nfkc"), "five") << "compatibility forms fold the ligature";
+  EXPECT_EQ(*NormalizeUnicode("\ufb01ve", "nfc"), "\ufb01ve");
+  EXPECT_FALSE(NormalizeUnicode("x", "nfx").ok());
+}
+
+TEST(UnicodeTest, CaseFollowsTheLanguageAndWhitespaceAndPunctuationAreUnicodeWide) {
+  EXPECT_EQ(LowercaseFor("KIRK I\u0130", "tr"), "k\u0131rk \u0131i") << "Turkish: I is dotless, \u0130 dotted";
+  EXPECT_EQ(LowercaseFor("KIRK I", "en-us"), "kirk i");
+  EXPECT_EQ(LowercaseFor("\u0394\u0399\u039a\u0397", "el"), "\u03b4\u03b9\u03ba\u03b7");
+  EXPECT_EQ(CollapseUnicodeWhitespace("\t a\u00a0\u00a0b\u3000c\n"), "a b c");
+  EXPECT_EQ(StripPunctuation("\u00abB\u00e1wo\u00bb, \u00f3 d\u00e9\u2014\u1362"), "B\u00e1wo \u00f3 d\u00e9");
+  EXPECT_EQ(DescribeCodePoint("\u1eb9"), "U+1EB9 LATIN SMALL LETTER E WITH DOT BELOW");
+  EXPECT_TRUE(IsCombiningMark("\u0301"));
+  EXPECT_FALSE(IsCombiningMark("e"));
+  EXPECT_EQ(CodePointCount("o\u0323\u0300"), 3);
+}
+
+// Characters mode on a table built for Yoruba in NFD: marks are symbols of their own, the same words
+// typed composed or decomposed give the same ids, case and punctuation follow the config.
+TEST(TokenizerTest, NfdCharactersGiveMarksTheirOwnIdsWhateverTheInputForm) {
+  TextConfig c;
+  c.mode = "characters";
+  c.language = "yo";
+  c.unicode_form = "nfd";
+  c.punctuation = "strip";
+  auto table = SymbolTable::FromList({"_", " ", "a", "b", "d", "e", "o", "w", "\u0300", "\u0301", "\u0323"});
+  ASSERT_TRUE(table.ok()) << table.status();
+  auto tok = Tokenizer::Create(c, *table);
+  ASSERT_TRUE(tok.ok());
+  auto composed = (*tok)->Encode("B\u00c1WO, \u00d3 D\u00c9!");
+  auto decomposed = (*tok)->Encode("ba\u0301wo o\u0301 de\u0301");
+  ASSERT_TRUE(composed.ok() && decomposed.ok());
+  EXPECT_TRUE(composed->unknown.empty()) << ::testing::PrintToString(composed->unknown);
+  EXPECT_EQ(composed->ids, decomposed->ids);
+  EXPECT_EQ(composed->symbols, "ba\u0301wo o\u0301 de\u0301");
+  EXPECT_EQ(composed->ids[5], table->Id("\u0301")) << "_ b _ a _ U+0301: the acute has an id of its own";
 }
 
 }  // namespace
