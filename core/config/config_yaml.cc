@@ -153,7 +153,7 @@ class EmitVisitor {
 // Relative paths in a config file mean "next to the config file", wherever the command runs from.
 void ResolvePaths(const std::string& base, TrainConfig* c) {
   for (std::string* p : {&c->data.path, &c->data.cache_dir, &c->data.validation.file_list,
-                         &c->text.symbols_file, &c->output_dir}) {
+                         &c->text.symbols_file, &c->text.lexicon, &c->output_dir}) {
     if (!p->empty()) *p = ResolvePath(base, *p);
   }
   std::string& pretrained = c->finetune.pretrained_model_path;

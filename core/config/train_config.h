@@ -46,6 +46,7 @@ struct TextConfig {
   std::string punctuation = "keep";  // characters mode: keep | strip (every Unicode punctuation mark)
   bool add_blank = true;          // blank id between every symbol (Glow-TTS / VITS)
   std::string symbols_file;       // explicit symbol table (one symbol per line); default inventory if empty
+  std::string lexicon;            // word -> pronunciation file (core/text/lexicon.h); none if empty
 
   template <class V>
   void Visit(V& v) {
@@ -57,6 +58,7 @@ struct TextConfig {
     v("punctuation", punctuation);
     v("add_blank", add_blank);
     v("symbols_file", symbols_file);
+    v("lexicon", lexicon);
   }
 };
 

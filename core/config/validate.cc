@@ -73,6 +73,9 @@ void ValidateText(const TextConfig& t, ConfigErrors& e) {
   if (!t.symbols_file.empty() && !std::filesystem::is_regular_file(t.symbols_file)) {
     e.Add("text.symbols_file", absl::StrCat("file ", t.symbols_file, " does not exist"));
   }
+  if (!t.lexicon.empty() && !std::filesystem::is_regular_file(t.lexicon)) {
+    e.Add("text.lexicon", absl::StrCat("file ", t.lexicon, " does not exist"));
+  }
 }
 
 void ValidateBatch(const BatchConfig& b, ConfigErrors& e) {

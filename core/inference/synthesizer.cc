@@ -9,6 +9,7 @@
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
 #include "core/text/tokenizer.h"
+#include "core/text/unicode.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainable_model.h"
 
@@ -68,6 +69,12 @@ const std::string& Synthesizer::checkpoint_path() const { return impl_->path; }
 
 absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const SynthesisOptions& o) {
   TTSD_ASSIGN_OR_RETURN(TokenizedText tok, impl_->tokenizer->Encode(text));
+  if (!tok.unknown.empty()) {  // never speak a sentence with words silently missing
+    std::string list;
+    for (const auto& s : tok.unknown) absl::StrAppend(&list, list.empty() ? "" : ", ", "'", s, "' (", DescribeCodePoint(s), ")");
+    return absl::InvalidArgumentError(absl::StrCat("the text has symbols this voice has no embedding for: ", list,
+                                                   "; rephrase it, or fine-tune with a symbol table that has them"));
+  }
   if (tok.ids.empty()) return absl::InvalidArgumentError("the text has no speakable symbols");
   int64_t speaker = 0;
   if (!o.speaker.empty()) {

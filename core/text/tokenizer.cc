@@ -15,7 +15,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const TextConfig& c
   if (config.mode == "phonemes") {
     TTSD_ASSIGN_OR_RETURN(phonemizer, Phonemizer::Create(config.language));
   }
-  return std::unique_ptr<Tokenizer>(new Tokenizer(config, std::move(symbols), std::move(phonemizer)));
+  std::optional<Lexicon> lexicon;
+  if (!config.lexicon.empty()) {
+    TTSD_ASSIGN_OR_RETURN(lexicon, Lexicon::Load(config.lexicon, config));
+  }
+  return std::unique_ptr<Tokenizer>(
+      new Tokenizer(config, std::move(symbols), std::move(phonemizer), std::move(lexicon)));
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::ForConfig(const TextConfig& config) {
@@ -35,7 +40,15 @@ absl::StatusOr<TokenizedText> Tokenizer::Encode(const std::string& text) const {
   if (config_.normalize) unified = NormalizeText(unified, config_.language);
   out.normalized = CollapseUnicodeWhitespace(unified);
   if (phonemizer_) {
-    TTSD_ASSIGN_OR_RETURN(out.symbols, phonemizer_->Phonemize(out.normalized));
+    // Lexicon words are matched in the case they would have in characters mode.
+    if (lexicon_) {
+      TTSD_ASSIGN_OR_RETURN(std::string lowered, NormalizeUnicode(LowercaseFor(out.normalized, config_.language),
+                                                                  config_.unicode_form));
+      TTSD_ASSIGN_OR_RETURN(out.symbols, ApplyLexicon(*lexicon_, config_.lowercase ? lowered : out.normalized,
+                                                      [this](const std::string& run) { return phonemizer_->Phonemize(run); }));
+    } else {
+      TTSD_ASSIGN_OR_RETURN(out.symbols, phonemizer_->Phonemize(out.normalized));
+    }
   } else {
     if (config_.lowercase) {  // case mapping can leave text out of its form (Turkish İ -> i + dot above)
       TTSD_ASSIGN_OR_RETURN(out.normalized, NormalizeUnicode(LowercaseFor(out.normalized, config_.language),
@@ -43,6 +56,11 @@ absl::StatusOr<TokenizedText> Tokenizer::Encode(const std::string& text) const {
     }
     if (config_.punctuation == "strip") out.normalized = CollapseUnicodeWhitespace(StripPunctuation(out.normalized));
     out.symbols = out.normalized;
+    if (lexicon_) {
+      TTSD_ASSIGN_OR_RETURN(out.symbols, ApplyLexicon(*lexicon_, out.normalized, [](const std::string& run) {
+                              return absl::StatusOr<std::string>(run);
+                            }));
+    }
   }
   SplitUtf8(out.symbols, &cps);
   for (const auto& cp : cps) {

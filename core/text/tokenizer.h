@@ -4,11 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/config/train_config.h"
+#include "core/text/lexicon.h"
 #include "core/text/phonemizer.h"
 #include "core/text/symbols.h"
 
@@ -33,12 +35,15 @@ class Tokenizer {
   const SymbolTable& symbols() const { return symbols_; }
 
  private:
-  Tokenizer(TextConfig config, SymbolTable symbols, std::unique_ptr<Phonemizer> phonemizer)
-      : config_(std::move(config)), symbols_(std::move(symbols)), phonemizer_(std::move(phonemizer)) {}
+  Tokenizer(TextConfig config, SymbolTable symbols, std::unique_ptr<Phonemizer> phonemizer,
+            std::optional<Lexicon> lexicon)
+      : config_(std::move(config)), symbols_(std::move(symbols)), phonemizer_(std::move(phonemizer)),
+        lexicon_(std::move(lexicon)) {}
 
   TextConfig config_;
   SymbolTable symbols_;
   std::unique_ptr<Phonemizer> phonemizer_;  // null in characters mode
+  std::optional<Lexicon> lexicon_;          // text.lexicon
 };
 
 }  // namespace ttsd::core

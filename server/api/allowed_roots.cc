@@ -72,6 +72,7 @@ absl::Status CheckConfigPaths(const core::TrainConfig& config, const AllowedRoot
   check("data.cache_dir", config.data.cache_dir);
   check("data.validation.file_list", config.data.validation.file_list);
   check("text.symbols_file", config.text.symbols_file);
+  check("text.lexicon", config.text.lexicon);
   // job:<id> names a job's checkpoint, which lives in the jobs dir (always a root).
   if (config.finetune.pretrained_model_path.rfind("job:", 0) != 0) {
     check("finetune.pretrained_model_path", config.finetune.pretrained_model_path);

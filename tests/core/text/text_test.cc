@@ -180,5 +180,40 @@ TEST(TokenizerTest, NfdCharactersGiveMarksTheirOwnIdsWhateverTheInputForm) {
   EXPECT_EQ(composed->ids[5], table->Id("\u0301")) << "_ b _ a _ U+0301: the acute has an id of its own";
 }
 
+// A lexicon replaces the words it has, punctuation around them kept: a spelling in characters mode,
+// IPA in phonemes mode (the words between are still phonemized by espeak-ng, in runs).
+TEST(LexiconTest, ReplacesWordsInEitherModeAndReportsBadLinesWithTheirLocation) {
+  testing::TempDir tmp;
+  testing::WriteTextFile(tmp.Join("lex.txt"), "# names and loanwords\nNYC new york city\nttsd  ti\u02d0ti\u02d0\u025bsdi\u02d0\n");
+  TextConfig c;
+  c.mode = "characters";
+  c.lexicon = tmp.Join("lex.txt");
+  auto chars = Tokenizer::Create(c, SymbolTable::Default(c));
+  ASSERT_TRUE(chars.ok()) << chars.status();
+  auto r = (*chars)->Encode("I love NYC! (nyc)");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->symbols, "i love new york city! (new york city)");
+
+  c.mode = "phonemes";
+  auto ipa = Tokenizer::Create(c, SymbolTable::Default(c));
+  ASSERT_TRUE(ipa.ok()) << ipa.status();
+  auto p = (*ipa)->Encode("I use ttsd daily.");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->symbols, HasSubstr("ti\u02d0ti\u02d0\u025bsdi\u02d0"));
+  EXPECT_THAT(p->symbols, ::testing::StartsWith("\u02c8a\u026a j\u02c8u\u02d0s "));  // "I use", by espeak-ng
+  EXPECT_TRUE(p->unknown.empty()) << ::testing::PrintToString(p->unknown);
+
+  testing::WriteTextFile(tmp.Join("dup.txt"), "nyc new york\nNYC new york city\n");
+  c.lexicon = tmp.Join("dup.txt");
+  auto dup = Tokenizer::Create(c, SymbolTable::Default(c));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_THAT(std::string(dup.status().message()), HasSubstr("dup.txt:2: 'nyc' is already in the lexicon"));
+  testing::WriteTextFile(tmp.Join("bare.txt"), "\nlonely\n");
+  c.lexicon = tmp.Join("bare.txt");
+  auto bare = Tokenizer::Create(c, SymbolTable::Default(c));
+  ASSERT_FALSE(bare.ok());
+  EXPECT_THAT(std::string(bare.status().message()), HasSubstr("bare.txt:2: 'lonely' has no pronunciation"));
+}
+
 }  // namespace
 }  // namespace ttsd::core

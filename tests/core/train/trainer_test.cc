@@ -161,6 +161,9 @@ TEST_F(TrainerTest, SynthesizesFromTheRunFolder) {
   EXPECT_EQ(out->sample_rate, 22050);
   EXPECT_NEAR(static_cast<double>(out->wave.size()), static_cast<double>(out->mel.cols * 256), 256);
   EXPECT_EQ(out->symbols, "a quiet garden.");
+  auto foreign = (*synth)->Synthesize("A quiet gard\u1eb9n.", opt);  // a symbol this voice never learned
+  EXPECT_EQ(foreign.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(foreign.status().message()), HasSubstr("U+1EB9 LATIN SMALL LETTER E WITH DOT BELOW"));
   opt.speaker = "nobody";
   EXPECT_EQ((*synth)->Synthesize("Hi.", opt).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(inference::Synthesizer::Create(tmp_.Join("nothing-here")).ok());
