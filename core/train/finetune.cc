@@ -187,7 +187,10 @@ FinetuneReport CheckCompatibility(const PretrainedModel& base, const TrainConfig
                 {"type", "preset", "p_dropout", "decoder_dropout", "noise_scale", "length_scale", "vits.sdp_dropout",
                  "vits.segment_size", "vits.mel_loss_weight", "vits.kl_loss_weight", "vits.noise_scale_w"},
                 absl::StrCat(" (the base used preset ", b.model.preset, ")"), &r);
-  CompareFields("text", Fields(cfg.text), Fields(b.text), {"language", "normalize", "lowercase", "symbols_file"}, "", &r);
+  // How text becomes symbols may change (a new language, its form, case, punctuation and lexicon): the
+  // symbol table is remapped row by row below. Only the mode and blanks must match.
+  CompareFields("text", Fields(cfg.text), Fields(b.text),
+                {"language", "unicode_form", "normalize", "lowercase", "punctuation", "symbols_file", "lexicon"}, "", &r);
   if (cfg.text.language != b.text.language) {
     r.warnings.push_back(absl::StrCat("text.language is ", cfg.text.language, " here but ", b.text.language,
                                       " in the base model: shared symbols keep their embeddings, but their sounds "
