@@ -239,20 +239,26 @@ std::string EmitConfigYaml(const TrainConfig& config) {
   return std::string(out.c_str()) + "\n";
 }
 
-absl::StatusOr<ParsedConfig> LoadConfigFile(const std::string& path) {
+absl::StatusOr<ParsedConfig> LoadConfigFile(const std::string& path, const LoadOptions& options) {
   auto text = ReadFileToString(path);
   if (!text.ok()) {
     return absl::NotFoundError(absl::StrCat("cannot read config file ", path, ": ",
                                             text.status().message()));
   }
-  return LoadConfigText(*text, path, std::filesystem::absolute(path).parent_path().string());
+  return LoadConfigText(*text, path, std::filesystem::absolute(path).parent_path().string(), options);
 }
 
 absl::StatusOr<ParsedConfig> LoadConfigText(const std::string& yaml, const std::string& source,
-                                            const std::string& base_dir) {
+                                            const std::string& base_dir, const LoadOptions& options) {
   TTSD_ASSIGN_OR_RETURN(ParsedConfig parsed, ParseConfigYaml(yaml, source));
   ResolvePaths(base_dir, &parsed.config);
+  std::string pending;  // checked once written
+  std::string& symbols_file = parsed.config.text.symbols_file;
+  if (options.symbols_file_may_be_missing && !symbols_file.empty() && !std::filesystem::exists(symbols_file)) {
+    pending.swap(symbols_file);
+  }
   TTSD_RETURN_IF_ERROR(ValidateConfig(parsed.config, parsed.marks, source));
+  if (!pending.empty()) symbols_file = pending;
   return parsed;
 }
 

@@ -10,8 +10,9 @@
 
 namespace ttsd::server {
 
-std::optional<core::ParsedConfig> LoadConfigOrReport(const std::string& path, int* exit_code) {
-  auto parsed = core::LoadConfigFile(path);
+std::optional<core::ParsedConfig> LoadConfigOrReport(const std::string& path, int* exit_code,
+                                                     const core::LoadOptions& options) {
+  auto parsed = core::LoadConfigFile(path, options);
   if (!parsed.ok()) {
     *exit_code = ReportError(parsed.status());
     return std::nullopt;

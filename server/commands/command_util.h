@@ -11,7 +11,8 @@ namespace ttsd::server {
 
 // Loads and validates; on failure prints every error to stderr and sets *exit_code (2 for config
 // errors, 1 otherwise).
-std::optional<core::ParsedConfig> LoadConfigOrReport(const std::string& path, int* exit_code);
+std::optional<core::ParsedConfig> LoadConfigOrReport(const std::string& path, int* exit_code,
+                                                     const core::LoadOptions& options = {});
 
 // LibTorch defaults to one intra-op thread here; use the flag, else the config, else every core.
 int ConfigureThreads(int flag_threads, int config_threads);

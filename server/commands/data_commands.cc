@@ -23,7 +23,9 @@ struct DataOptions {
 // where they first occur. --out writes them as a table for text.symbols_file.
 int RunSymbols(const DataOptions& opt) {
   int code = kExitOk;
-  auto parsed = LoadConfigOrReport(opt.config, &code);
+  core::LoadOptions load;
+  load.symbols_file_may_be_missing = true;  // this command writes it
+  auto parsed = LoadConfigOrReport(opt.config, &code, load);
   if (!parsed) return code;
   const core::TrainConfig& cfg = parsed->config;
   auto tokenizer = core::Tokenizer::Create(cfg.text, core::SymbolTable::Default(cfg.text));

@@ -81,7 +81,10 @@ TEST_F(TtsdCliTest, DataSymbolsBuildsAYorubaTableThatMakesTheDataCheckClean) {
                        "c|Mo w\u00e0 \u0144b\u1eb9\u0300.\n");
   const std::string text = "text:\n  mode: characters\n  language: yo\n  unicode_form: nfd\n";
   const std::string body = "data:\n  path: yo\n  cache_dir: cache\n  validation:\n    count: 1\n" + text;
-  testing::WriteTextFile(tmp_.Join("yo.yaml"), body);
+  // The config already names the table `data symbols` is about to write.
+  testing::WriteTextFile(tmp_.Join("yo.yaml"), body + "  symbols_file: " + tmp_.Join("yo-symbols.json") + "\n");
+  Result missing = RunTtsd("data check --config " + tmp_.Join("yo.yaml"));
+  EXPECT_THAT(missing.output, HasSubstr("text.symbols_file: file " + tmp_.Join("yo-symbols.json") + " does not exist"));
   Result r = RunTtsd("data symbols --config " + tmp_.Join("yo.yaml") + " --out " + tmp_.Join("yo-symbols.json") +
                      " --rare 2");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -97,14 +100,14 @@ TEST_F(TtsdCliTest, DataSymbolsBuildsAYorubaTableThatMakesTheDataCheckClean) {
   EXPECT_THAT(r.output, Not(HasSubstr("LATIN SMALL LETTER E WITH DOT BELOW"))) << "NFD splits it";
   EXPECT_THAT(r.output, HasSubstr("set text.symbols_file"));
 
-  Result unknown = RunTtsd("data check --config " + tmp_.Join("yo.yaml"));
-  EXPECT_THAT(unknown.output, HasSubstr("metadata.csv:1"));
-  EXPECT_THAT(unknown.output, HasSubstr("symbols not in the symbol table"));
-  testing::WriteTextFile(tmp_.Join("yo.yaml"), body + "  symbols_file: " + tmp_.Join("yo-symbols.json") + "\n");
   Result clean = RunTtsd("data check --config " + tmp_.Join("yo.yaml"));
   EXPECT_EQ(clean.code, 0) << clean.output;
   EXPECT_THAT(clean.output, Not(HasSubstr("not in the symbol table")));
   EXPECT_THAT(clean.output, HasSubstr("OK: 3 usable utterances"));
+  testing::WriteTextFile(tmp_.Join("yo.yaml"), body);  // the built-in table instead
+  Result unknown = RunTtsd("data check --config " + tmp_.Join("yo.yaml"));
+  EXPECT_THAT(unknown.output, HasSubstr("metadata.csv:1"));
+  EXPECT_THAT(unknown.output, HasSubstr("symbols not in the symbol table"));
 }
 
 TEST_F(TtsdCliTest, StrictDataCheckFails) {
