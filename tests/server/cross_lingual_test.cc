@@ -55,16 +55,8 @@ TEST_F(DaemonTest, CrossLingualFineTuneOntoVietnameseWithANewSymbolSet) {
   EXPECT_THAT(logs.output, HasSubstr("fine-tune: frozen: "));
   EXPECT_THAT(logs.output, HasSubstr("text.language is vi here but en-us in the base model"));
 
-  grpc::ClientContext ctx;
-  ttsd::v1::GetMetricsRequest req;
-  req.set_job_id(ft);
-  req.add_keys("val/mcd");
-  ttsd::v1::GetMetricsResponse resp;
-  ASSERT_TRUE(daemon_->stub().GetMetrics(&ctx, req, &resp).ok());
   std::map<int64_t, double> mcd;
-  for (const auto& s : resp.series()) {
-    for (const auto& p : s.points()) mcd[p.step()] = p.value();
-  }
+  for (const auto& [step, value] : Metric(ft, "val/mcd")) mcd[step] = value;
   ASSERT_TRUE(mcd.count(0) && mcd.count(10)) << "val/mcd before (step 0) and after (step 10) the fine-tune";
   for (const auto& [step, value] : mcd) EXPECT_TRUE(std::isfinite(value) && value > 0) << step << ": " << value;
   std::printf("cross-lingual fine-tune: val/mcd %.3f dB at step 0 (the English base), %.3f dB at step 10\n",

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/testing/command.h"
@@ -58,18 +59,25 @@ class DaemonTest : public ::testing::Test {
     return st;
   }
 
-  // train/loss steps as GetMetrics returns them.
-  std::vector<int64_t> LossSteps(uint64_t id) {
+  // One metric's (step, value) points as GetMetrics returns them, in order.
+  std::vector<std::pair<int64_t, double>> Metric(uint64_t id, const std::string& key) {
     grpc::ClientContext ctx;
     ttsd::v1::GetMetricsRequest req;
     req.set_job_id(id);
-    req.add_keys("train/loss");
+    req.add_keys(key);
     ttsd::v1::GetMetricsResponse resp;
     EXPECT_TRUE(daemon_->stub().GetMetrics(&ctx, req, &resp).ok());
-    std::vector<int64_t> steps;
+    std::vector<std::pair<int64_t, double>> points;
     for (const auto& s : resp.series()) {
-      for (const auto& p : s.points()) steps.push_back(p.step());
+      for (const auto& p : s.points()) points.emplace_back(p.step(), p.value());
     }
+    return points;
+  }
+
+  // train/loss steps as GetMetrics returns them.
+  std::vector<int64_t> LossSteps(uint64_t id) {
+    std::vector<int64_t> steps;
+    for (const auto& [step, value] : Metric(id, "train/loss")) steps.push_back(step);
     return steps;
   }
 
