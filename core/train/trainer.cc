@@ -82,7 +82,8 @@ class Run {
   // Held-out losses over the validation split (each batch weighted by its size).
   std::map<std::string, double> Validate();
   double Lr(int64_t step) const { return LearningRate(cfg_.training, cfg_.model.hidden_channels, step, state_.position.epoch); }
-  absl::Status SaveCheckpoint(bool is_best);
+  // `check_ranks`: compare every rank's weights first (CheckLockstep), which every rank must reach.
+  absl::Status SaveCheckpoint(bool is_best, bool check_ranks = true);
   // Under data parallelism: that every rank's weights are rank 0's, bit for bit.
   absl::Status CheckLockstep();
   // Losses, audio and metrics of one validation; updates the best and early-stopping trackers.
@@ -178,8 +179,8 @@ absl::Status Run::CheckLockstep() {
                                           " (", which, "); a bug in gradient averaging: please report it with the config"));
 }
 
-absl::Status Run::SaveCheckpoint(bool is_best) {
-  TTSD_RETURN_IF_ERROR(CheckLockstep());
+absl::Status Run::SaveCheckpoint(bool is_best, bool check_ranks) {
+  if (check_ranks) TTSD_RETURN_IF_ERROR(CheckLockstep());
   if (!lead()) {  // rank 0 writes the checkpoint; the others only keep the bookkeeping in step
     last_saved_step_ = state_.step;
     return absl::OkStatus();
@@ -328,7 +329,8 @@ absl::StatusOr<TrainResult> Run::Execute() {
   if (base_ && state_.step == 0 && cfg_.validation.interval_steps > 0 && lead()) {
     bool is_best = false, early_stop = false;
     RunValidation(&is_best, &early_stop);
-    if (is_best) TTSD_RETURN_IF_ERROR(SaveCheckpoint(true));
+    // Rank 0 alone is here, before any step: every rank holds the base's weights, nothing to compare.
+    if (is_best) TTSD_RETURN_IF_ERROR(SaveCheckpoint(true, /*check_ranks=*/false));
   }
   if (group_ != nullptr) {
     // Every rank starts from rank 0's weights (a fresh initialisation may differ per rank; after a

@@ -347,6 +347,26 @@ TEST_F(TtsdCliTest, TwoRanksTrainVitsWithBothNetworksInLockstep) {
   EXPECT_EQ(steps, 4);
 }
 
+// A data-parallel fine-tune: rank 0 alone validates the base at step 0 (and may save it as the best
+// checkpoint) before the ranks step together; that save must not wait for the other rank.
+TEST_F(TtsdCliTest, TwoRanksFineTuneFromABaseThroughTheStepZeroValidation) {
+  WriteTwoRankConfig(3, 3);
+  std::string base = testing::RunCommand("sed '/^distributed:/,$d' " + tmp_.Join("ddp.yaml")).output;
+  testing::WriteTextFile(tmp_.Join("base.yaml"), base);
+  Result trained = RunTtsd("train --threads 1 --config " + tmp_.Join("base.yaml") + " --output-dir " + tmp_.Join("base"));
+  ASSERT_EQ(trained.code, 0) << trained.output;
+  std::string ddp = testing::RunCommand("cat " + tmp_.Join("ddp.yaml")).output;
+  testing::WriteTextFile(tmp_.Join("ddp.yaml"), ddp + "validation:\n  interval_steps: 3\n  samples: 1\n"
+                                                "finetune:\n  pretrained_model_path: " + tmp_.Join("base") + "\n");
+  const std::string train = std::string(TTSD_BINARY) + " train --threads 1 --config " + tmp_.Join("ddp.yaml") +
+                            " --output-dir " + tmp_.Join("ft");
+  auto [out0, out1] = RunTwoRanks("export MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + $$ % 20000)) WORLD_SIZE=2",
+                                   "RANK=0 " + train, "RANK=1 " + train);
+  ASSERT_FALSE(HasFailure());
+  EXPECT_THAT(out0, HasSubstr("validation step 0"));
+  EXPECT_THAT(out0, HasSubstr("finished at step 3"));
+}
+
 // A rank killed mid-run ends the other at its next collective (a clear error, not a hang), and both
 // resumed with --resume auto finish the run from rank 0's newest checkpoint.
 TEST_F(TtsdCliTest, AKilledRankEndsTheOtherAndTheRunResumesFromItsCheckpoint) {
