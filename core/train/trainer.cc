@@ -323,6 +323,9 @@ absl::StatusOr<TrainResult> Run::Execute() {
     return absl::FailedPreconditionError(absl::StrCat(
         checkpointer_.dir(), " already holds checkpoints: continue with --resume auto, or use a new --output-dir"));
   }
+  // Every rank looks at the output directory (resume or refuse) before rank 0 may write its step-0
+  // checkpoint there: without this, a slower rank could find that checkpoint and refuse to start.
+  if (group_ != nullptr) TTSD_RETURN_IF_ERROR(group_->Barrier());
 
   // A fine-tune measures its starting point: the base model on the new data, at step 0, so the curves
   // show what fine-tuning changed (and the base itself can turn out best).
