@@ -39,6 +39,7 @@ const char* TypeName() {
 
 template <class T>
 const char* ItemsName() {
+  if constexpr (IsSection<T>::value) return "mappings";
   if constexpr (std::is_integral_v<T>) return "integers";
   if constexpr (std::is_floating_point_v<T>) return "numbers";
   return "strings";
@@ -74,15 +75,28 @@ class ParseVisitor {
       }
       field.clear();
       for (const auto& item : n) {
-        if (!item.IsScalar()) {
-          errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), " in this list"));
-          return;
-        }
-        try {
-          field.push_back(item.as<Item>());
-        } catch (const YAML::BadConversion&) {
-          errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), ", got '", item.Scalar(), "'"));
-          return;
+        if constexpr (IsSection<Item>::value) {  // a list of mappings: "text.cleaners[2].match"
+          const std::string item_path = absl::StrCat(path, "[", field.size(), "]");
+          if (!item.IsMap()) {  // reported; its place kept so the next items keep their numbers
+            errors_->AddAt(item_path, MarkOf(item), "expected a mapping (key: value lines) in this list");
+            field.emplace_back();
+            continue;
+          }
+          (*marks_)[item_path] = MarkOf(item);
+          ParseVisitor child(item, item_path, errors_, marks_);
+          field.emplace_back().Visit(child);
+          child.ReportUnknownKeys();
+        } else {
+          if (!item.IsScalar()) {
+            errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), " in this list"));
+            return;
+          }
+          try {
+            field.push_back(item.as<Item>());
+          } catch (const YAML::BadConversion&) {
+            errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), ", got '", item.Scalar(), "'"));
+            return;
+          }
         }
       }
     } else {
@@ -132,13 +146,21 @@ class EmitVisitor {
     } else if constexpr (std::is_same_v<T, std::string>) {
       *out_ << YAML::DoubleQuoted << field;
     } else if constexpr (IsList<T>::value) {
-      // Numbers on one line ([8, 8, 2, 2]); strings one per line, quoted; "[]" when empty.
-      constexpr bool kStrings = std::is_same_v<typename T::value_type, std::string>;
-      if (field.empty() || !kStrings) *out_ << YAML::Flow;
+      // Numbers on one line ([8, 8, 2, 2]); strings one per line, quoted; mappings one per item; "[]"
+      // when empty.
+      using Item = typename T::value_type;
+      constexpr bool kStrings = std::is_same_v<Item, std::string>;
+      if (field.empty() || !(kStrings || IsSection<Item>::value)) *out_ << YAML::Flow;
       *out_ << YAML::BeginSeq;
       for (const auto& item : field) {
-        if constexpr (kStrings) *out_ << YAML::DoubleQuoted;
-        *out_ << item;
+        if constexpr (IsSection<Item>::value) {
+          *out_ << YAML::BeginMap;
+          const_cast<Item&>(item).Visit(*this);
+          *out_ << YAML::EndMap;
+        } else {
+          if constexpr (kStrings) *out_ << YAML::DoubleQuoted;
+          *out_ << item;
+        }
       }
       *out_ << YAML::EndSeq;
     } else {

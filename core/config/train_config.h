@@ -37,6 +37,21 @@ struct AudioConfig {
   }
 };
 
+// One text.cleaners rule (core/text/cleaners.h): either an ICU regular expression and what replaces
+// each match, or an ICU transform applied to the whole text.
+struct CleanerRule {
+  std::string match;          // ICU regex, e.g. '\bDr\.' (single quotes in YAML keep the backslashes)
+  std::string replace;        // $1 is group 1, \$ a dollar sign; empty = delete the match
+  std::string transliterate;  // ICU transform ID instead, e.g. "Cyrillic-Latin" or "Any-Latin; Latin-ASCII"
+
+  template <class V>
+  void Visit(V& v) {
+    v("match", match);
+    v("replace", replace);
+    v("transliterate", transliterate);
+  }
+};
+
 struct TextConfig {
   std::string mode = "phonemes";  // phonemes (espeak-ng IPA) | characters
   std::string language = "en-us"; // espeak-ng voice (phonemes); BCP 47 tag for case rules (characters)
@@ -47,6 +62,7 @@ struct TextConfig {
   bool add_blank = true;          // blank id between every symbol (Glow-TTS / VITS)
   std::string symbols_file;       // explicit symbol table (one symbol per line); default inventory if empty
   std::string lexicon;            // word -> pronunciation file (core/text/lexicon.h); none if empty
+  std::vector<CleanerRule> cleaners;  // this language's rewrites, in order, before anything else
 
   template <class V>
   void Visit(V& v) {
@@ -59,6 +75,7 @@ struct TextConfig {
     v("add_blank", add_blank);
     v("symbols_file", symbols_file);
     v("lexicon", lexicon);
+    v("cleaners", cleaners);
   }
 };
 

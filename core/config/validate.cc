@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/asr/recognizer.h"
 #include "core/config/config_errors.h"
+#include "core/text/cleaners.h"
 
 namespace ttsd::core {
 namespace {
@@ -75,6 +76,9 @@ void ValidateText(const TextConfig& t, ConfigErrors& e) {
   }
   if (!t.lexicon.empty() && !std::filesystem::is_regular_file(t.lexicon)) {
     e.Add("text.lexicon", absl::StrCat("file ", t.lexicon, " does not exist"));
+  }
+  for (const CleanerProblem& p : CheckCleanerRules(t.cleaners)) {
+    e.Add(absl::StrCat("text.cleaners[", p.rule, "]", p.field.empty() ? "" : ".", p.field), p.message);
   }
 }
 

@@ -19,8 +19,9 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const TextConfig& c
   if (!config.lexicon.empty()) {
     TTSD_ASSIGN_OR_RETURN(lexicon, Lexicon::Load(config.lexicon, config));
   }
+  TTSD_ASSIGN_OR_RETURN(Cleaners cleaners, Cleaners::Compile(config.cleaners));
   return std::unique_ptr<Tokenizer>(
-      new Tokenizer(config, std::move(symbols), std::move(phonemizer), std::move(lexicon)));
+      new Tokenizer(config, std::move(symbols), std::move(phonemizer), std::move(lexicon), std::move(cleaners)));
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::ForConfig(const TextConfig& config) {
@@ -35,8 +36,14 @@ absl::StatusOr<TokenizedText> Tokenizer::Encode(const std::string& text) const {
   if (!SplitUtf8(text, &cps, &bad)) {
     return absl::InvalidArgumentError(absl::StrCat("text is not valid UTF-8 (bad byte at offset ", bad, ")"));
   }
-  // One Unicode form first, so "é" typed composed or decomposed is the same symbol(s).
-  TTSD_ASSIGN_OR_RETURN(std::string unified, NormalizeUnicode(text, config_.unicode_form));
+  // The language's own rewrites see the text as typed (composed), then one Unicode form, so "é" typed
+  // composed or decomposed is the same symbol(s).
+  std::string cleaned;
+  if (!cleaners_.empty()) {
+    TTSD_ASSIGN_OR_RETURN(std::string composed, NormalizeUnicode(text, "nfc"));
+    TTSD_ASSIGN_OR_RETURN(cleaned, cleaners_.Apply(composed));
+  }
+  TTSD_ASSIGN_OR_RETURN(std::string unified, NormalizeUnicode(cleaners_.empty() ? text : cleaned, config_.unicode_form));
   if (config_.normalize) unified = NormalizeText(unified, config_.language);
   out.normalized = CollapseUnicodeWhitespace(unified);
   if (phonemizer_) {

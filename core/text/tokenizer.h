@@ -1,4 +1,4 @@
-// Text -> symbol ids: normalise, phonemize (or keep characters), map through the SymbolTable, and
+// Text -> symbol ids: the language's cleaners, normalise, phonemize (or keep characters), map through the SymbolTable, and
 // optionally intersperse the blank id. Unknown symbols are reported, never silently dropped.
 // Thread-safe (the phonemizer serialises espeak-ng internally).
 #pragma once
@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/config/train_config.h"
+#include "core/text/cleaners.h"
 #include "core/text/lexicon.h"
 #include "core/text/phonemizer.h"
 #include "core/text/symbols.h"
@@ -36,14 +37,15 @@ class Tokenizer {
 
  private:
   Tokenizer(TextConfig config, SymbolTable symbols, std::unique_ptr<Phonemizer> phonemizer,
-            std::optional<Lexicon> lexicon)
+            std::optional<Lexicon> lexicon, Cleaners cleaners)
       : config_(std::move(config)), symbols_(std::move(symbols)), phonemizer_(std::move(phonemizer)),
-        lexicon_(std::move(lexicon)) {}
+        lexicon_(std::move(lexicon)), cleaners_(std::move(cleaners)) {}
 
   TextConfig config_;
   SymbolTable symbols_;
   std::unique_ptr<Phonemizer> phonemizer_;  // null in characters mode
   std::optional<Lexicon> lexicon_;          // text.lexicon
+  Cleaners cleaners_;                       // text.cleaners
 };
 
 }  // namespace ttsd::core

@@ -44,7 +44,14 @@ class Flatten {
       std::string list;
       for (const auto& item : field) {
         std::ostringstream e;
-        e << item;
+        if constexpr (IsSection<typename T::value_type>::value) {
+          Flatten inner;
+          const_cast<typename T::value_type&>(item).Visit(inner);
+          for (const auto& [k, x] : inner.values) e << (e.tellp() > 0 ? ";" : "{") << k << "=" << x;
+          e << "}";
+        } else {
+          e << item;
+        }
         list += (list.empty() ? "" : ",") + e.str();
       }
       values[key] = "[" + list + "]";
@@ -187,10 +194,11 @@ FinetuneReport CheckCompatibility(const PretrainedModel& base, const TrainConfig
                 {"type", "preset", "p_dropout", "decoder_dropout", "noise_scale", "length_scale", "vits.sdp_dropout",
                  "vits.segment_size", "vits.mel_loss_weight", "vits.kl_loss_weight", "vits.noise_scale_w"},
                 absl::StrCat(" (the base used preset ", b.model.preset, ")"), &r);
-  // How text becomes symbols may change (a new language, its form, case, punctuation and lexicon): the
+  // How text becomes symbols may change (a new language, its form, case, punctuation, lexicon, cleaners): the
   // symbol table is remapped row by row below. Only the mode and blanks must match.
   CompareFields("text", Fields(cfg.text), Fields(b.text),
-                {"language", "unicode_form", "normalize", "lowercase", "punctuation", "symbols_file", "lexicon"}, "", &r);
+                {"language", "unicode_form", "normalize", "lowercase", "punctuation", "symbols_file", "lexicon",
+                 "cleaners"}, "", &r);
   if (cfg.text.language != b.text.language) {
     r.warnings.push_back(absl::StrCat("text.language is ", cfg.text.language, " here but ", b.text.language,
                                       " in the base model: shared symbols keep their embeddings, but their sounds "

@@ -180,6 +180,19 @@ TEST_F(TtsdCliTest, PhonemizeFlagsUnknownSymbols) {
   EXPECT_THAT(r.output, HasSubstr("unknown:    'é' 'à'"));
 }
 
+// The config's cleaners rewrite text before espeak-ng reads it; a broken rule stops the config check
+// at its line, before any data is read.
+TEST_F(TtsdCliTest, TextCleanersRewriteBeforePhonemizingAndABrokenOneIsCaughtAtItsLine) {
+  Result r = RunTtsd("text phonemize --config " +
+                     Config("text:\n  cleaners:\n    - {match: '(?i)\\bttsd\\b', replace: tee tee ess dee}\n") +
+                     " 'TTSD trains voices.'");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("normalized: tee tee ess dee trains voices."));
+  Result bad = RunTtsd("config check --config " + Config("text:\n  cleaners:\n    - match: 'a(b'\n"));
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("config.yaml:8:14: text.cleaners[0].match: 'a(b' is not a regular expression"));
+}
+
 // tools/make-corpus: real flite + espeak-ng speech, both layouts, identical for the same seed, and
 // clean by ttsd's own check.
 TEST_F(TtsdCliTest, MakeCorpusIsDeterministicAndPassesTheCheck) {

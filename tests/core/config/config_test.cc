@@ -188,6 +188,47 @@ TEST(ConfigYamlTest, SentencesAreAListOfStrings) {
   EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("w.yaml:2:14: validation.sentences: expected a list of strings"));
 }
 
+// text.cleaners is a list of mappings: each rule's fields are checked where they stand (the pattern
+// compiled, the replacement's groups counted), and the list survives the resolved config.
+TEST(ConfigYamlTest, CleanerRulesAreMappingsCheckedWhereTheyStand) {
+  testing::TempDir tmp;
+  const std::string head = "data:\n  path: " + tmp.path() + "\ntext:\n  cleaners:\n";
+  auto parsed = ParseConfigYaml(head +
+                                    "    - match: '\\bDr\\.'\n"
+                                    "      replace: Doctor\n"
+                                    "    - {match: '(\\d+)%', replace: '$1 percent'}\n"
+                                    "    - transliterate: Any-Latin; Latin-ASCII\n",
+                                "c.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->config.text.cleaners.size(), 3u);
+  EXPECT_EQ(parsed->config.text.cleaners[0].match, "\\bDr\\.");
+  EXPECT_EQ(parsed->config.text.cleaners[1].replace, "$1 percent");
+  EXPECT_EQ(parsed->config.text.cleaners[2].transliterate, "Any-Latin; Latin-ASCII");
+  EXPECT_TRUE(ValidateConfig(parsed->config, parsed->marks, "c.yaml").ok());
+  auto again = ParseConfigYaml(EmitConfigYaml(parsed->config), "emitted");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << EmitConfigYaml(parsed->config);
+  ASSERT_EQ(again->config.text.cleaners.size(), 3u);
+  EXPECT_EQ(again->config.text.cleaners[1].replace, "$1 percent");
+  EXPECT_EQ(EmitConfigYaml(again->config), EmitConfigYaml(parsed->config));
+
+  auto bad = ParseConfigYaml(head +
+                                 "    - match: '(\\d+'\n"
+                                 "      replace: x\n"
+                                 "    - match: a\n"
+                                 "      replace: $2\n",
+                             "b.yaml");
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  auto st = ValidateConfig(bad->config, bad->marks, "b.yaml");
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(std::string(st.message()), HasSubstr("b.yaml:5:14: text.cleaners[0].match: '(\\d+' is not a regular expression"));
+  EXPECT_THAT(std::string(st.message()), HasSubstr("b.yaml:8:16: text.cleaners[1].replace: '$2' refers to group $2"));
+
+  auto shape = ParseConfigYaml(head + "    - just a string\n    - {match: a, with: b}\n", "s.yaml");
+  ASSERT_FALSE(shape.ok());
+  EXPECT_THAT(std::string(shape.status().message()), HasSubstr("s.yaml:5:7: text.cleaners[0]: expected a mapping"));
+  EXPECT_THAT(std::string(shape.status().message()), HasSubstr("text.cleaners[1].with: unknown key 'with'"));
+}
+
 TEST(ConfigYamlTest, ResolvedConfigRoundTrips) {
   testing::TempDir tmp;
   auto parsed = ParseConfigYaml("name: \"x: y\"\ndata:\n  path: " + tmp.path() + "\ntext:\n  mode: characters\n", "r.yaml");

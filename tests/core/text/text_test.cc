@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "core/text/cleaners.h"
 #include "core/text/normalize.h"
 #include "core/text/phonemizer.h"
 #include "core/text/symbols.h"
@@ -213,6 +214,74 @@ TEST(LexiconTest, ReplacesWordsInEitherModeAndReportsBadLinesWithTheirLocation) 
   auto bare = Tokenizer::Create(c, SymbolTable::Default(c));
   ASSERT_FALSE(bare.ok());
   EXPECT_THAT(std::string(bare.status().message()), HasSubstr("bare.txt:2: 'lonely' has no pronunciation"));
+}
+
+// text.cleaners run in order on the text as typed (composed, in its case), before lower-casing and the
+// normalisation form: a pattern written composed matches decomposed input, groups carry over, a
+// transform changes script, and the result is then lower-cased and decomposed like any text.
+TEST(CleanersTest, RulesRunInOrderOnComposedTextBeforeCaseAndForm) {
+  TextConfig c;
+  c.mode = "characters";
+  c.language = "yo";
+  c.unicode_form = "nfd";
+  c.cleaners = {{"\\bDr\\.", "D\u00f3k\u00edt\u00e0", ""},
+                {"(\\d+)%", "$1 \u00ecd\u00e1", ""},
+                {"\u1eb9", "e", ""},  // ẹ written composed
+                {"", "", "Cyrillic-Latin"}};
+  auto tok = Tokenizer::Create(c, SymbolTable::Default(c));
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  auto r = (*tok)->Encode("Dr. Ade 50% e\u0323 \u041c\u043e\u0441\u043a\u0432\u0430");  // ẹ typed decomposed
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->normalized, "do\u0301ki\u0301ta\u0300 ade 50 i\u0300da\u0301 e moskva");
+  // Without the rules the same text keeps "dr." and the dot below.
+  c.cleaners.clear();
+  auto plain = Tokenizer::Create(c, SymbolTable::Default(c));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_THAT((*plain)->Encode("Dr. e\u0323")->normalized, HasSubstr("e\u0323"));
+}
+
+TEST(CleanersTest, EveryBrokenRuleIsNamedWithWhatIsWrong) {
+  std::vector<CleanerRule> rules = {{"(ab", "x", ""},           // does not compile
+                                    {"(a)b", "$2", ""},         // no group 2
+                                    {"a", "costs $", ""},       // a bare dollar
+                                    {"(?<w>a)", "${v}", ""},    // no group named v
+                                    {"", "", "Klingon-Latin"},  // no such transform
+                                    {"", "", ""},               // neither
+                                    {"a", "", "Any-Latin"},     // both
+                                    {"", "b", "Any-Latin"},     // replace without match
+                                    {"(?<w>a)(b)", "${w}$2 \\$5", ""}};  // fine
+  std::vector<CleanerProblem> p = CheckCleanerRules(rules);
+  ASSERT_EQ(p.size(), 8u);
+  EXPECT_EQ(p[0].rule, 0u);
+  EXPECT_EQ(p[0].field, "match");
+  EXPECT_THAT(p[0].message, HasSubstr("'(ab' is not a regular expression: U_REGEX_MISMATCHED_PAREN"));
+  EXPECT_EQ(p[1].field, "replace");
+  EXPECT_THAT(p[1].message, HasSubstr("refers to group $2 but the pattern has 1 group(s)"));
+  EXPECT_THAT(p[2].message, HasSubstr("write \\$ for a dollar sign"));
+  EXPECT_THAT(p[3].message, HasSubstr("${v} but the pattern has no (?<v>...) group"));
+  EXPECT_EQ(p[4].field, "transliterate");
+  EXPECT_THAT(p[4].message, HasSubstr("'Klingon-Latin' is not an ICU transform"));
+  EXPECT_EQ(p[5].field, "");
+  EXPECT_THAT(p[5].message, HasSubstr("give match"));
+  EXPECT_THAT(p[6].message, HasSubstr("not both"));
+  EXPECT_EQ(p[7].field, "replace");
+  auto compiled = Cleaners::Compile(rules);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_THAT(std::string(compiled.status().message()), HasSubstr("text.cleaners[0].match: '(ab'"));
+  auto fine = Cleaners::Compile({rules.back()});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(*fine->Apply("xaby"), "xab $5y");
+}
+
+// A pattern that backtracks without end fails that one text, with the rule named, instead of hanging
+// the data loader that runs it.
+TEST(CleanersTest, ARunawayPatternFailsTheTextWithinItsTimeLimit) {
+  auto c = Cleaners::Compile({{"^(a+)+$", "", ""}});
+  ASSERT_TRUE(c.ok());
+  auto r = c->Apply(std::string(40, 'a') + "!");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("text.cleaners[0]: the pattern ran past its time limit"));
+  EXPECT_EQ(*c->Apply("aaaa"), "");
 }
 
 }  // namespace
