@@ -13,6 +13,7 @@
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/text/symbols.h"
 #include "core/train/trainer.h"
+#include "tests/core/train/recording_sink.h"
 #include "core/tensorboard/event_writer.h"
 #include "tests/core/tensorboard/event_file_reader.h"
 #include "tests/testing/command.h"
@@ -23,28 +24,6 @@ namespace ttsd::core::train {
 namespace {
 
 using ::testing::HasSubstr;
-
-// Records every step's losses; raises the stop flag after `stop_at` steps, like a SIGTERM would.
-class RecordingSink : public EventSink {
- public:
-  explicit RecordingSink(int64_t stop_at = -1) : stop_at_(stop_at) {}
-  void OnStep(const StepEvent& e) override {
-    losses[e.step] = {e.values.at("train/mle"), e.values.at("train/duration")};
-    if (e.step == stop_at_) stop.store(true);
-  }
-  void OnValidation(const ValidationEvent& e) override { validations.push_back(e); }
-  void OnCheckpoint(const CheckpointEvent& e) override { checkpoints.push_back(e); }
-  void OnLog(const std::string& line) override { log += line + "\n"; }
-
-  std::map<int64_t, std::pair<double, double>> losses;
-  std::vector<ValidationEvent> validations;
-  std::vector<CheckpointEvent> checkpoints;
-  std::string log;
-  std::atomic<bool> stop{false};
-
- private:
-  int64_t stop_at_;
-};
 
 class TrainerTest : public ::testing::Test {
  protected:
@@ -60,30 +39,18 @@ class TrainerTest : public ::testing::Test {
     return parsed->config;
   }
 
-  absl::StatusOr<TrainResult> RunTrain(const TrainConfig& c, const std::string& out, RecordingSink* sink,
-                                       const std::string& resume = "") {
-    TrainerOptions o;
-    o.config = c;
-    o.output_dir = out;
-    o.resume = resume;
-    o.sink = sink;
-    o.stop_requested = &sink->stop;
-    o.show_progress = false;
-    return Train(o);
-  }
-
   testing::TempDir tmp_;
 };
 
 // The acceptance test of exact resume: 24 steps straight, and 24 steps stopped after step 7 (mid-epoch:
-// 10 batches per epoch) and resumed, log bit-identical losses at every step.
+// 10 batches per epoch) and resumed, log bit-identical values (losses, gradient norm, lr) at every step.
 TEST_F(TrainerTest, StoppedAndResumedRunIsBitIdentical) {
   TrainConfig c = Config(24);
   RecordingSink straight;
   auto full = RunTrain(c, tmp_.Join("straight"), &straight);
   ASSERT_TRUE(full.ok()) << full.status();
   EXPECT_EQ(full->reason, StopReason::kCompleted);
-  ASSERT_EQ(straight.losses.size(), 24u);
+  ASSERT_EQ(straight.steps.size(), 24u);
 
   RecordingSink first(/*stop_at=*/7);
   auto stopped = RunTrain(c, tmp_.Join("resumed"), &first);
@@ -100,10 +67,10 @@ TEST_F(TrainerTest, StoppedAndResumedRunIsBitIdentical) {
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->reason, StopReason::kCompleted);
   EXPECT_THAT(second.log, HasSubstr("resumed from"));
-  EXPECT_EQ(second.losses.begin()->first, 8);
+  EXPECT_EQ(second.steps.begin()->first, 8);
   for (int64_t step = 1; step <= 24; ++step) {
-    const auto& got = step <= 7 ? first.losses.at(step) : second.losses.at(step);
-    EXPECT_EQ(got, straight.losses.at(step)) << "step " << step;  // exact, not approximate
+    const auto& got = step <= 7 ? first.steps.at(step) : second.steps.at(step);
+    EXPECT_EQ(got, straight.steps.at(step)) << "step " << step;  // exact, not approximate
   }
 }
 
@@ -141,7 +108,7 @@ TEST_F(TrainerTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_THAT(resumed.log, HasSubstr("skipping checkpoint"));
   EXPECT_THAT(resumed.log, HasSubstr("sha256 mismatch"));
   EXPECT_THAT(resumed.log, HasSubstr("at step 8"));  // the best (validated at step 8) is newest valid
-  EXPECT_EQ(resumed.losses.begin()->first, 9);
+  EXPECT_EQ(resumed.steps.begin()->first, 9);
 }
 
 // A checkpoint is a voice: the synthesizer needs nothing but the file.
@@ -284,7 +251,7 @@ TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
   auto r = RunTrain(c, tmp_.Join("bad"), &bad);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("validation.sentences[1]"));
-  EXPECT_TRUE(bad.losses.empty());
+  EXPECT_TRUE(bad.steps.empty());
 }
 
 // Fine-tuning a tiny multi-speaker base onto a new speaker with a changed symbol set and a frozen
@@ -321,7 +288,7 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   auto r = RunTrain(c, tmp_.Join("ft"), &sink);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->step, 6);
-  EXPECT_EQ(sink.losses.begin()->first, 1);  // a new run: step 0, not the base's 10
+  EXPECT_EQ(sink.steps.begin()->first, 1);  // a new run: step 0, not the base's 10
   ASSERT_FALSE(sink.validations.empty());
   EXPECT_EQ(sink.validations.front().step, 0);  // the base model measured on the new data first
 
@@ -395,7 +362,7 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   ASSERT_FALSE(e.ok());
   EXPECT_THAT(std::string(e.status().message()), HasSubstr("model.hidden_channels is 48 here but"));
   EXPECT_THAT(std::string(e.status().message()), HasSubstr("set model.hidden_channels: "));
-  EXPECT_TRUE(refused.losses.empty());
+  EXPECT_TRUE(refused.steps.empty());
 }
 
 TEST(ImprovesTest, ModesDeltasAndTheFirstValue) {

@@ -12,34 +12,13 @@
 #include "core/config/config_yaml.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
+#include "tests/core/train/recording_sink.h"
 #include "tests/testing/temp_dir.h"
 
 namespace ttsd::core::train {
 namespace {
 
 using ::testing::HasSubstr;
-
-class ValuesSink : public EventSink {
- public:
-  explicit ValuesSink(int64_t stop_at = -1) : stop_at_(stop_at) {}
-  void OnStep(const StepEvent& e) override {
-    steps[e.step] = e.values;
-    if (e.step == stop_at_) stop.store(true);
-  }
-  void OnValidation(const ValidationEvent& e) override { validations.push_back(e); }
-  void OnSample(const SampleEvent& e) override { samples.push_back(e); }
-  void OnCheckpoint(const CheckpointEvent&) override {}
-  void OnLog(const std::string& line) override { log += line + "\n"; }
-
-  std::map<int64_t, std::map<std::string, double>> steps;
-  std::vector<ValidationEvent> validations;
-  std::vector<SampleEvent> samples;
-  std::string log;
-  std::atomic<bool> stop{false};
-
- private:
-  int64_t stop_at_;
-};
 
 class VitsTrainerTest : public ::testing::Test {
  protected:
@@ -56,23 +35,11 @@ class VitsTrainerTest : public ::testing::Test {
     return parsed->config;
   }
 
-  absl::StatusOr<TrainResult> RunTrain(const TrainConfig& c, const std::string& out, ValuesSink* sink,
-                                       const std::string& resume = "") {
-    TrainerOptions o;
-    o.config = c;
-    o.output_dir = out;
-    o.resume = resume;
-    o.sink = sink;
-    o.stop_requested = &sink->stop;
-    o.show_progress = false;
-    return Train(o);
-  }
-
   testing::TempDir tmp_;
 };
 
 TEST_F(VitsTrainerTest, TrainsWithEveryLossTermAndSpeaksFromTheGenerator) {
-  ValuesSink sink;
+  RecordingSink sink;
   auto r = RunTrain(Config(8), tmp_.Join("run"), &sink);
   ASSERT_TRUE(r.ok()) << r.status() << "\n" << sink.log;
   EXPECT_EQ(r->reason, StopReason::kCompleted);
@@ -123,14 +90,14 @@ TEST_F(VitsTrainerTest, TrainsWithEveryLossTermAndSpeaksFromTheGenerator) {
 // position restored).
 TEST_F(VitsTrainerTest, StoppedAndResumedRunIsBitIdentical) {
   TrainConfig c = Config(9);
-  ValuesSink straight;
+  RecordingSink straight;
   auto full = RunTrain(c, tmp_.Join("straight"), &straight);
   ASSERT_TRUE(full.ok()) << full.status();
-  ValuesSink first(/*stop_at=*/4);
+  RecordingSink first(/*stop_at=*/4);
   auto stopped = RunTrain(c, tmp_.Join("resumed"), &first);
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->reason, StopReason::kStopped);
-  ValuesSink second;
+  RecordingSink second;
   auto resumed = RunTrain(c, tmp_.Join("resumed"), &second, "auto");
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(second.steps.begin()->first, 5);
