@@ -7,7 +7,8 @@ set -euo pipefail
 OUT=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$OUT"/{config,wav,manifest,worker_pipe,submit_request}
-cp "$ROOT"/examples/quickstart.yaml "$ROOT"/examples/multispeaker.yaml "$ROOT"/examples/finetune.yaml "$ROOT"/examples/vits.yaml "$OUT/config/"
+cp "$ROOT"/examples/quickstart.yaml "$ROOT"/examples/multispeaker.yaml "$ROOT"/examples/finetune.yaml "$ROOT"/examples/vits.yaml \
+  "$ROOT"/examples/finetune-vi.yaml "$OUT/config/"
 
 i=0
 for fmt in "-b 16" "-b 8 -e unsigned" "-b 24" "-e floating-point -b 32" "-c 2 -b 16"; do
