@@ -94,6 +94,15 @@ std::unique_ptr<Cleaners::Rule> CompileRule(const CleanerRule& in, size_t index,
   UParseError where{};
   UErrorCode status = U_ZERO_ERROR;
   if (has_transform) {
+    // "A(B)" names B as A's reverse and "([set])" a reverse-only filter; a cleaner only runs forward, so
+    // parentheses can only mislead. They are also where ICU 72's ID parser leaks on a malformed ID
+    // ("(Any-Latin" without its ")"), so they never reach it.
+    if (const size_t paren = in.transliterate.find_first_of("()"); paren != std::string::npos) {
+      return fail("transliterate", absl::StrCat("'", in.transliterate, "' has a '", in.transliterate.substr(paren, 1),
+                                                "' at character ", paren + 1, ": parentheses name the reverse "
+                                                "direction, which a cleaner never runs; write the forward transform "
+                                                "alone (in a [set], write \\u0028 and \\u0029 for them)"));
+    }
     rule->transform.reset(icu::Transliterator::createInstance(icu::UnicodeString::fromUTF8(in.transliterate),
                                                               UTRANS_FORWARD, where, status));
     if (U_FAILURE(status) || rule->transform == nullptr) {
