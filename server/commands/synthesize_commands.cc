@@ -51,7 +51,7 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
 
 void RegisterSynthesizeCommands(CLI::App& app, int* exit_code) {
   auto opt = std::make_shared<SynthesizeOptions>();
-  auto* s = app.add_subcommand("synthesize", "Speak a sentence with a trained checkpoint (Griffin-Lim vocoder)");
+  auto* s = app.add_subcommand("synthesize", "Speak a sentence with a trained checkpoint (Glow-TTS through Griffin-Lim, VITS through its own generator)");
   s->add_option("--text", opt->text, "The sentence")->required();
   s->add_option("--out", opt->out, "Output WAV")->required();
   AddSynthesizeOptions(s, opt, exit_code);
