@@ -7,6 +7,7 @@
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -98,8 +99,11 @@ std::unique_ptr<Cleaners::Rule> CompileRule(const CleanerRule& in, size_t index,
     // parentheses can only mislead. They are also where ICU 72's ID parser leaks on a malformed ID
     // ("(Any-Latin" without its ")"), so they never reach it.
     if (const size_t paren = in.transliterate.find_first_of("()"); paren != std::string::npos) {
+      // Counted in characters, not bytes: a filter such as [ä] may come first.
+      const auto character = 1 + std::count_if(in.transliterate.begin(), in.transliterate.begin() + paren,
+                                               [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
       return fail("transliterate", absl::StrCat("'", in.transliterate, "' has a '", in.transliterate.substr(paren, 1),
-                                                "' at character ", paren + 1, ": parentheses name the reverse "
+                                                "' at character ", character, ": parentheses name the reverse "
                                                 "direction, which a cleaner never runs; write the forward transform "
                                                 "alone (in a [set], write \\u0028 and \\u0029 for them)"));
     }

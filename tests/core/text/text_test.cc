@@ -250,9 +250,10 @@ TEST(CleanersTest, EveryBrokenRuleIsNamedWithWhatIsWrong) {
                                     {"a", "", "Any-Latin"},     // both
                                     {"", "b", "Any-Latin"},     // replace without match
                                     {"", "", "Any-Latin(Latin-Any"},  // a reverse direction, unclosed
+                                    {"", "", "[\u00e4] Any-Upper)"},  // a stray ')' after a non-ASCII filter
                                     {"(?<w>a)(b)", "${w}$2 \\$5", ""}};  // fine
   std::vector<CleanerProblem> p = CheckCleanerRules(rules);
-  ASSERT_EQ(p.size(), 9u);
+  ASSERT_EQ(p.size(), 10u);
   EXPECT_EQ(p[0].rule, 0u);
   EXPECT_EQ(p[0].field, "match");
   EXPECT_THAT(p[0].message, HasSubstr("'(ab' is not a regular expression: U_REGEX_MISMATCHED_PAREN"));
@@ -268,6 +269,7 @@ TEST(CleanersTest, EveryBrokenRuleIsNamedWithWhatIsWrong) {
   EXPECT_EQ(p[7].field, "replace");
   EXPECT_EQ(p[8].field, "transliterate");
   EXPECT_THAT(p[8].message, HasSubstr("has a '(' at character 10: parentheses name the reverse direction"));
+  EXPECT_THAT(p[9].message, HasSubstr("has a ')' at character 14"));  // characters, not bytes (15)
   auto compiled = Cleaners::Compile(rules);
   ASSERT_FALSE(compiled.ok());
   EXPECT_THAT(std::string(compiled.status().message()), HasSubstr("text.cleaners[0].match: '(ab'"));
