@@ -91,6 +91,7 @@ absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const
   const TrainConfig saved = live;
   if (o.noise_scale >= 0) live.model.noise_scale = o.noise_scale;
   if (o.length_scale > 0) live.model.length_scale = o.length_scale;
+  if (o.noise_scale_w >= 0) live.model.vits.noise_scale_w = o.noise_scale_w;
   if (o.griffin_lim_iters > 0) live.audio.griffin_lim_iters = o.griffin_lim_iters;
   live.seed = o.seed;
   torch::manual_seed(o.seed);

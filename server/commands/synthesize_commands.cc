@@ -29,9 +29,10 @@ int RunSynthesize(const SynthesizeOptions& opt) {
   if (!opt.mel_out.empty()) {
     if (auto st = core::WriteNpy(opt.mel_out, result->mel); !st.ok()) return ReportError(st);
   }
-  std::printf("%s: %.2f s (%lld mel frames, Griffin-Lim) from %s\nsymbols: %s\n", opt.out.c_str(),
-              static_cast<double>(result->wave.size()) / result->sample_rate,
-              static_cast<long long>(result->mel.cols), (*synth)->checkpoint_path().c_str(), result->symbols.c_str());
+  const bool vits = (*synth)->config().model.type == "vits";
+  std::printf("%s: %.2f s (%lld mel frames, %s) from %s\nsymbols: %s\n", opt.out.c_str(),
+              static_cast<double>(result->wave.size()) / result->sample_rate, static_cast<long long>(result->mel.cols),
+              vits ? "VITS generator" : "Griffin-Lim", (*synth)->checkpoint_path().c_str(), result->symbols.c_str());
   return kExitOk;
 }
 
@@ -41,6 +42,9 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
   s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
   s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature (default: the config's)");
   s->add_option("--length-scale", opt->synth.length_scale, "> 1 speaks slower (default: the config's)");
+  s->add_option("--noise-scale-w", opt->synth.noise_scale_w,
+                "VITS: duration noise of the stochastic duration predictor; 0 gives its most likely rhythm "
+                "(default: the config's)");
   s->add_option("--griffin-lim-iters", opt->synth.griffin_lim_iters, "Iterations (default: the config's)");
   s->add_option("--seed", opt->synth.seed, "Noise seed");
   s->add_option("--threads", opt->threads, "LibTorch threads");
