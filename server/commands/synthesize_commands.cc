@@ -43,7 +43,7 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
   s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature (default: the config's)");
   s->add_option("--length-scale", opt->synth.length_scale, "> 1 speaks slower (default: the config's)");
   s->add_option("--noise-scale-w", opt->synth.noise_scale_w,
-                "VITS: duration noise of the stochastic duration predictor; 0 gives its most likely rhythm "
+                "VITS: duration noise of the stochastic duration predictor; 0 gives the same rhythm every time "
                 "(default: the config's)");
   s->add_option("--griffin-lim-iters", opt->synth.griffin_lim_iters, "Iterations (default: the config's)");
   s->add_option("--seed", opt->synth.seed, "Noise seed");
