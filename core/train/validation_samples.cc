@@ -43,23 +43,25 @@ class Speaker {
     if (alignment.cols > 0) sink_->OnFigure({step_, absl::StrCat("alignment/", u.utt.id), {alignment}});
   }
 
-  // The recording itself, at the training sample rate, once per run.
-  void GroundTruth(const PreparedUtterance& u, const std::string& run_dir) {
+  // The recording itself, at the training sample rate, once per run: returned the time it is written,
+  // empty afterwards.
+  std::vector<float> GroundTruth(const PreparedUtterance& u, const std::string& run_dir) {
     const std::string dir = absl::StrCat(run_dir, "/samples/ground_truth");
-    if (std::filesystem::exists(absl::StrCat(dir, "/", u.utt.id, ".wav"))) return;
+    if (std::filesystem::exists(absl::StrCat(dir, "/", u.utt.id, ".wav"))) return {};
     auto audio = ReadAudio(u.utt.audio_path);
     if (!audio.ok()) {
       sink_->OnLog(absl::StrCat("warning: no ground-truth audio for ", u.utt.id, ": ", audio.status().message()));
-      return;
+      return {};
     }
     Audio mono = ToMono(std::move(*audio));
     auto wave = Resample(mono.samples, mono.sample_rate, cfg_.audio.sample_rate);
     absl::Status st = wave.ok() ? EnsureDirectory(dir) : wave.status();
     if (!st.ok()) {
       sink_->OnLog(absl::StrCat("warning: no ground-truth audio for ", u.utt.id, ": ", st.message()));
-      return;
+      return {};
     }
     Write(absl::StrCat(dir, "/", u.utt.id, ".wav"), absl::StrCat("ground_truth-", u.utt.id), u.utt.text, *wave);
+    return std::move(*wave);
   }
 
  private:
@@ -104,17 +106,20 @@ std::map<std::string, double> WriteValidationSamples(TrainableModel& model, cons
   Speaker speaker(model, cfg, step, dir, sink);
   double mcd_sum = 0;
   int mcd_count = 0;
-  asr::ErrorCounts errors;
-  int recognised = 0;
-  auto recognise = [&](const std::vector<float>& wave, const std::string& text, const std::string& tag) {
+  // What the model said, and (once per run, with the recordings) what the speaker said: the recogniser's
+  // own errors on the recordings are the floor that val/wer can come down to.
+  asr::ErrorCounts errors, recording_errors;
+  int recognised = 0, recordings_recognised = 0;
+  auto recognise = [&](const std::vector<float>& wave, const std::string& text, const std::string& tag,
+                       asr::ErrorCounts& counts, int& count) {
     if (recognizer == nullptr || wave.empty()) return;
     auto heard = recognizer->Transcribe(wave, cfg.audio.sample_rate);
     if (!heard.ok()) {
       sink->OnLog(absl::StrCat("warning: no transcript of ", tag, ": ", heard.status().message()));
       return;
     }
-    errors.Add(text, *heard);
-    ++recognised;
+    counts.Add(text, *heard);
+    ++count;
     sink->OnLog(absl::StrCat("heard ", tag, ": \"", *heard, "\""));
   };
   for (size_t i = 0; i < n; ++i) {
@@ -124,12 +129,13 @@ std::map<std::string, double> WriteValidationSamples(TrainableModel& model, cons
       sink->OnLog(absl::StrCat("warning: no validation audio for ", u.utt.id, ": ", features.status().message()));
       continue;
     }
-    speaker.GroundTruth(u, run_dir);
+    recognise(speaker.GroundTruth(u, run_dir), u.utt.text, absl::StrCat("ground_truth-", u.utt.id), recording_errors,
+              recordings_recognised);
     std::vector<int64_t> ids(features->ids.begin(), features->ids.end());
     auto spoken = speaker.Speak(ids, u.speaker_id, cfg.seed + i, u.utt.id, u.utt.text);
     if (spoken.wave.empty()) continue;
     if (i == 0) speaker.Figures(u, ids, features->mel, spoken.mel);
-    recognise(spoken.wave, u.utt.text, u.utt.id);
+    recognise(spoken.wave, u.utt.text, u.utt.id, errors, recognised);
     const double mcd = MelCepstralDistortion(spoken.mel, features->mel);
     if (std::isfinite(mcd)) {
       mcd_sum += mcd;
@@ -140,14 +146,18 @@ std::map<std::string, double> WriteValidationSamples(TrainableModel& model, cons
   const int64_t sentence_speaker = ds.train.empty() ? 0 : ds.utterances[ds.train.front()].speaker_id;
   for (size_t i = 0; i < sentences.size(); ++i) {
     const std::string tag = absl::StrCat("sentence_", i);
-    recognise(speaker.Speak(sentences[i].ids, sentence_speaker, cfg.seed + 1000 + i, tag, sentences[i].text).wave, sentences[i].text,
-              tag);
+    recognise(speaker.Speak(sentences[i].ids, sentence_speaker, cfg.seed + 1000 + i, tag, sentences[i].text).wave,
+              sentences[i].text, tag, errors, recognised);
   }
   std::map<std::string, double> metrics;
   if (mcd_count > 0) metrics["val/mcd"] = mcd_sum / mcd_count;
   if (recognised > 0) {
     metrics["val/wer"] = errors.wer();
     metrics["val/cer"] = errors.cer();
+  }
+  if (recordings_recognised > 0) {
+    metrics["val/wer_recordings"] = recording_errors.wer();
+    metrics["val/cer_recordings"] = recording_errors.cer();
   }
   return metrics;
 }

@@ -3,7 +3,8 @@
 //    val/mcd compares each with its recording (mel-cepstral distortion, DTW-aligned; core/audio/mcd.h);
 //  - every `validation.sentences` text, in the voice of the first training utterance;
 // with validation.asr: pocketsphinx, everything spoken is transcribed and scored against its text
-// (val/wer, val/cer: core/asr).
+// (val/wer, val/cer: core/asr), and the recordings of those held-out utterances once per run
+// (val/wer_recordings, val/cer_recordings: what the recogniser gets wrong on real speech).
 // Each is made audible by the model (Griffin-Lim for mel models, the generator for VITS), written to <run>/samples/step_<step>/<tag>.wav and reported through
 // the sink (so the daemon streams it to watchers and TensorBoard shows it). Once per run the recordings
 // of those held-out utterances go to samples/ground_truth/<id>.wav (tag ground_truth-<id>) for comparison. Generating audio
@@ -31,7 +32,8 @@ struct ValidationSentence {
 };
 
 // Returns the metrics measured: "val/mcd" when any held-out utterance was spoken, "val/wer" and
-// "val/cer" of everything spoken when a recognizer is given. Problems (features
+// "val/cer" of everything spoken when a recognizer is given, plus "val/wer_recordings" and
+// "val/cer_recordings" the time the recordings are written. Problems (features
 // that cannot be read, a mel too short to vocode, a full disk) are logged through the sink and skipped:
 // audio is for listening, never a reason to stop training.
 std::map<std::string, double> WriteValidationSamples(TrainableModel& model, const PreparedDataset& ds,

@@ -224,8 +224,8 @@ TEST_F(TrainerTest, EarlyStoppingEndsARunOnAPlateau) {
 
 }
 
-// validation.sentences are spoken at every validation; the held-out recordings are written once; val/mcd
-// is logged. A sentence the symbol table cannot spell is an error before any training.
+// validation.sentences are spoken at every validation; the held-out recordings are written (and
+// transcribed) once; val/mcd is logged. A sentence the symbol table cannot spell is an error before any training.
 TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
   TrainConfig c = Config(16);
   c.validation.sentences = {"hello there.", "a second one."};
@@ -244,6 +244,13 @@ TEST_F(TrainerTest, ValidationSpeaksConfiguredSentencesAndMeasuresMcd) {
   EXPECT_GT(sink.validations[0].values.at("val/wer"), 0.5);
   EXPECT_GT(sink.validations[1].values.at("val/cer"), 0.3);
   EXPECT_THAT(sink.log, HasSubstr("heard sentence_1: "));
+  // The recordings are transcribed once, with the first validation: the recogniser's floor, well
+  // below the untrained model's errors.
+  EXPECT_THAT(sink.log, HasSubstr("heard ground_truth-"));
+  ASSERT_TRUE(sink.validations[0].values.count("val/cer_recordings"));
+  EXPECT_LT(sink.validations[0].values.at("val/cer_recordings"), sink.validations[0].values.at("val/cer") - 0.2);
+  EXPECT_LT(sink.validations[0].values.at("val/wer_recordings"), sink.validations[0].values.at("val/wer"));
+  EXPECT_FALSE(sink.validations[1].values.count("val/cer_recordings"));
 
   c.validation.sentences = {"ok", "this has a \u00e6 in it"};
   c.validation.asr = "none";
