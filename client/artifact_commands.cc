@@ -115,6 +115,9 @@ struct SynthArgs {
   uint64_t job = 0;
   std::string checkpoint = "latest", text, out, speaker;
   uint64_t seed = 0;
+  // Sent only when given on the command line; the daemon checks the ranges.
+  double noise_scale = 0, length_scale = 0, noise_scale_w = 0;
+  CLI::Option *noise_scale_opt = nullptr, *length_scale_opt = nullptr, *noise_scale_w_opt = nullptr;
 };
 
 int Synth(Globals* g, const SynthArgs& a) {
@@ -125,6 +128,9 @@ int Synth(Globals* g, const SynthArgs& a) {
   req.set_text(a.text);
   req.set_speaker(a.speaker);
   req.set_seed(a.seed);
+  if (a.noise_scale_opt->count() > 0) req.set_noise_scale(a.noise_scale);
+  if (a.length_scale_opt->count() > 0) req.set_length_scale(a.length_scale);
+  if (a.noise_scale_w_opt->count() > 0) req.set_noise_scale_w(a.noise_scale_w);
   ttsd::v1::SynthesizeResponse resp;
   auto ctx = conn.Context(330);  // the daemon allows a synthesis 300 s
   grpc::Status st = conn.stub().Synthesize(ctx.get(), req, &resp);
@@ -148,6 +154,10 @@ void RegisterArtifactCommands(CLI::App& app, Globals* g) {
   synth->add_option("-o,--out", sa->out, "Output WAV")->required();
   synth->add_option("--speaker", sa->speaker, "Speaker name (multi-speaker voices)");
   synth->add_option("--seed", sa->seed, "Noise seed");
+  sa->noise_scale_opt = synth->add_option("--noise-scale", sa->noise_scale, "Prior temperature, >= 0 (default: the job's config)");
+  sa->length_scale_opt = synth->add_option("--length-scale", sa->length_scale, "> 1 speaks slower (default: the job's config)");
+  sa->noise_scale_w_opt = synth->add_option("--noise-scale-w", sa->noise_scale_w,
+                                            "VITS: duration noise, >= 0; 0 gives the same rhythm every time (default: the job's config)");
   synth->callback([g, sa] { g->exit_code = Synth(g, *sa); });
 
   auto lid = std::make_shared<uint64_t>(0);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -24,6 +25,25 @@ constexpr auto kTimeout = std::chrono::seconds(300);
 
 std::string Tail(const std::string& text, size_t n) { return text.size() <= n ? text : text.substr(text.size() - n); }
 
+// The request's synthesis knobs, checked here so a bad value is the caller's error, not a failed child.
+grpc::Status CheckScales(const ttsd::v1::SynthesizeRequest& req) {
+  struct Knob {
+    const char* name;
+    bool set;
+    double value;
+    bool zero_ok;
+  };
+  for (const Knob& k : {Knob{"noise_scale", req.has_noise_scale(), req.noise_scale(), true},
+                        Knob{"length_scale", req.has_length_scale(), req.length_scale(), false},
+                        Knob{"noise_scale_w", req.has_noise_scale_w(), req.noise_scale_w(), true}}) {
+    if (!k.set || (std::isfinite(k.value) && (k.zero_ok ? k.value >= 0 : k.value > 0))) continue;
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat(k.name, " is ", k.value, ": give a number ", k.zero_ok ? ">= 0" : "> 0",
+                                     ", or leave it unset for the job's config"));
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 void Synthesis::Stop() {
@@ -39,6 +59,10 @@ void Synthesis::Start(const store::JobRecord& job, const ttsd::v1::SynthesizeReq
   if (req.text().empty() || req.text().size() > kMaxTextBytes) {
     done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                       absl::StrCat("text: give between 1 and ", kMaxTextBytes, " bytes to speak")));
+    return;
+  }
+  if (grpc::Status st = CheckScales(req); !st.ok()) {
+    done(st);
     return;
   }
   {
@@ -74,8 +98,9 @@ grpc::Status Synthesis::Run(const store::JobRecord& job, const ttsd::v1::Synthes
   std::vector<std::string> argv = {ttsd_binary_, "synthesize", "--checkpoint=" + *checkpoint, "--text=" + req.text(),
                                    "--out=" + wav, "--threads=1", "--seed=" + std::to_string(req.seed())};
   if (!req.speaker().empty()) argv.push_back("--speaker=" + req.speaker());
-  if (req.noise_scale() > 0) argv.push_back("--noise-scale=" + std::to_string(req.noise_scale()));
-  if (req.length_scale() > 0) argv.push_back("--length-scale=" + std::to_string(req.length_scale()));
+  if (req.has_noise_scale()) argv.push_back(absl::StrCat("--noise-scale=", req.noise_scale()));
+  if (req.has_length_scale()) argv.push_back(absl::StrCat("--length-scale=", req.length_scale()));
+  if (req.has_noise_scale_w()) argv.push_back(absl::StrCat("--noise-scale-w=", req.noise_scale_w()));
   auto child = daemon::WorkerProcess::Spawn(argv, daemon::EnvironmentWith({}, {}), log);
   if (!child.ok()) return ToGrpcStatus(child.status());
   {

@@ -40,11 +40,14 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
   s->add_option("--checkpoint", opt->checkpoint, "ckpt-*.pt file or a run folder (uses checkpoints/latest)")->required();
   s->add_option("--mel-out", opt->mel_out, "Also write the log-mel as .npy");
   s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
-  s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature (default: the config's)");
-  s->add_option("--length-scale", opt->synth.length_scale, "> 1 speaks slower (default: the config's)");
+  s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature, >= 0 (default: the config's)")
+      ->check(CLI::NonNegativeNumber);
+  s->add_option("--length-scale", opt->synth.length_scale, "> 1 speaks slower (default: the config's)")
+      ->check(CLI::PositiveNumber);
   s->add_option("--noise-scale-w", opt->synth.noise_scale_w,
-                "VITS: duration noise of the stochastic duration predictor; 0 gives the same rhythm every time "
-                "(default: the config's)");
+                "VITS: duration noise of the stochastic duration predictor, >= 0; 0 gives the same rhythm every "
+                "time (default: the config's)")
+      ->check(CLI::NonNegativeNumber);
   s->add_option("--griffin-lim-iters", opt->synth.griffin_lim_iters, "Iterations (default: the config's)");
   s->add_option("--seed", opt->synth.seed, "Noise seed");
   s->add_option("--threads", opt->threads, "LibTorch threads");

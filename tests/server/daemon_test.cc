@@ -240,6 +240,19 @@ TEST_F(DaemonTest, SynthFromBestThroughTheDaemonAndStandalone) {
   EXPECT_THAT(r.output, HasSubstr("say best, latest or a step number"));
   r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " -o " + out + " -- \"-starts with a dash\""));
   EXPECT_EQ(r.code, 0) << r.output;
+  // The speaking rate per call; a value out of range is the caller's error, said by the daemon.
+  const std::string slow = tmp_.Join("slow.wav"), fast = tmp_.Join("fast.wav");
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --length-scale 2 --noise-scale 0 \"the quick brown fox\" -o " + slow));
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --length-scale 0.5 --noise-scale 0 \"the quick brown fox\" -o " + fast));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_GT(std::filesystem::file_size(slow), std::filesystem::file_size(fast) * 3 / 2);
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --length-scale 0 hello -o " + out));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("length_scale is 0: give a number > 0"));
+  r = testing::RunCommand(Ctl("synth --job " + std::to_string(id) + " --noise-scale-w -1 hello -o " + out));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("noise_scale_w is -1: give a number >= 0"));
   r = testing::RunCommand(Ctl("synth --job 99 hello -o " + out));
   EXPECT_NE(r.code, 0);
   // No leftovers in the job folder.
