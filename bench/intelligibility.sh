@@ -3,6 +3,7 @@
 # (an offline English recogniser), report the word error rate. The same sentences read by the voice the
 # corpus came from (flite) give the recogniser's own ceiling, side by side.
 #   bash bench/intelligibility.sh CHECKPOINT_OR_RUN_DIR [flite-voice] [sentences-file] [build-dir]
+# SYNTH_ARGS adds `ttsd synthesize` options, e.g. SYNTH_ARGS="--noise-scale-w 0.3" for a VITS voice.
 set -euo pipefail
 ckpt=$1
 voice=${2:-slt}
@@ -14,10 +15,10 @@ i=0
 while IFS= read -r text; do
   [ -n "$text" ] || continue
   i=$((i + 1))
-  "$build/server/ttsd" synthesize --checkpoint "$ckpt" --text "$text" --out "$work/ttsd-$i.wav" --threads 1 >/dev/null
+  "$build/server/ttsd" synthesize --checkpoint "$ckpt" --text "$text" --out "$work/ttsd-$i.wav" --threads 1 ${SYNTH_ARGS:-} >/dev/null
   flite -voice "$voice" -t "$text" -o "$work/ref-$i.wav"
   for kind in ttsd ref; do
-    sox "$work/$kind-$i.wav" -r 16000 -b 16 -c 1 "$work/$kind-$i-16k.wav"
+    sox -D "$work/$kind-$i.wav" -r 16000 -b 16 -c 1 "$work/$kind-$i-16k.wav"
     pocketsphinx_continuous -infile "$work/$kind-$i-16k.wav" 2>/dev/null | tr -d '\n' > "$work/$kind-$i.txt"
   done
   printf '%s\n' "$text" > "$work/text-$i.txt"
@@ -33,15 +34,19 @@ def edits(a, b):
         for j, y in enumerate(b, 1):
             prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
     return d[len(b)]
-totals = {"ttsd": [0, 0], "ref": [0, 0]}
+# [word edits, words, character edits, characters]: CER moves before WER does while a voice is learning.
+totals = {"ttsd": [0, 0, 0, 0], "ref": [0, 0, 0, 0]}
 for i in range(1, n + 1):
     ref = words(open(f"{work}/text-{i}.txt").read())
     for kind in totals:
         hyp = words(open(f"{work}/{kind}-{i}.txt").read())
-        totals[kind][0] += edits(ref, hyp)
-        totals[kind][1] += len(ref)
+        t = totals[kind]
+        t[0] += edits(ref, hyp)
+        t[1] += len(ref)
+        t[2] += edits(" ".join(ref), " ".join(hyp))
+        t[3] += len(" ".join(ref))
     print(f"{' '.join(ref)}\n   ttsd: {open(f'{work}/ttsd-{i}.txt').read().strip()}")
-for kind, (e, w) in totals.items():
+for kind, (e, w, ce, c) in totals.items():
     label = "ttsd voice" if kind == "ttsd" else "flite (corpus voice, ceiling)"
-    print(f"WER {label}: {e}/{w} = {100.0 * e / w:.1f}%")
+    print(f"WER {label}: {e}/{w} = {100.0 * e / w:.1f}%  CER {ce}/{c} = {100.0 * ce / c:.1f}%")
 PY
