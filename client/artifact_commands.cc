@@ -154,10 +154,13 @@ void RegisterArtifactCommands(CLI::App& app, Globals* g) {
   synth->add_option("-o,--out", sa->out, "Output WAV")->required();
   synth->add_option("--speaker", sa->speaker, "Speaker name (multi-speaker voices)");
   synth->add_option("--seed", sa->seed, "Noise seed");
-  sa->noise_scale_opt = synth->add_option("--noise-scale", sa->noise_scale, "Prior temperature, >= 0 (default: the job's config)");
-  sa->length_scale_opt = synth->add_option("--length-scale", sa->length_scale, "> 1 speaks slower (default: the job's config)");
-  sa->noise_scale_w_opt = synth->add_option("--noise-scale-w", sa->noise_scale_w,
-                                            "VITS: duration noise, >= 0; 0 gives the same rhythm every time (default: the job's config)");
+  sa->noise_scale_opt =
+      synth->add_option("--noise-scale", sa->noise_scale, "Prior temperature, >= 0 (default: the job's config)");
+  sa->length_scale_opt =
+      synth->add_option("--length-scale", sa->length_scale, "> 1 speaks slower (default: the job's config)");
+  sa->noise_scale_w_opt = synth->add_option(
+      "--noise-scale-w", sa->noise_scale_w,
+      "VITS: duration noise, >= 0; 0 gives the same rhythm every time (default: the job's config)");
   synth->callback([g, sa] { g->exit_code = Synth(g, *sa); });
 
   auto lid = std::make_shared<uint64_t>(0);

@@ -17,7 +17,7 @@ struct SynthesisOptions {
   std::string speaker;        // name from the training data; empty = the first speaker
   double noise_scale = -1;    // < 0: the config's model.noise_scale
   double length_scale = -1;   // < 0: the config's model.length_scale
-  double noise_scale_w = -1;  // VITS with the stochastic duration predictor: < 0: the config's model.vits.noise_scale_w
+  double noise_scale_w = -1;  // VITS, stochastic durations: < 0: the config's model.vits.noise_scale_w
   int griffin_lim_iters = 0;  // 0: the config's audio.griffin_lim_iters
   uint64_t seed = 0;
 };
