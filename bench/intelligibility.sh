@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Intelligibility of a trained voice: synthesize held-out sentences, transcribe them with pocketsphinx
 # (an offline English recogniser), report the word error rate. The same sentences read by the voice the
-# corpus came from (flite) give the recogniser's own ceiling, side by side.
+# corpus came from (flite) give the recogniser's own ceiling, side by side; those recordings passed
+# through the voice's vocoder alone (`ttsd synthesize --resynthesize`: VITS's posterior encoder and
+# generator, Glow-TTS's Griffin-Lim) give the vocoder's ceiling, so the gap splits into vocoder and text side.
 #   bash bench/intelligibility.sh CHECKPOINT_OR_RUN_DIR [flite-voice] [sentences-file] [build-dir]
 # SYNTH_ARGS adds `ttsd synthesize` options, e.g. SYNTH_ARGS="--noise-scale-w 0.3" for a VITS voice.
 set -euo pipefail
@@ -17,7 +19,9 @@ while IFS= read -r text; do
   i=$((i + 1))
   "$build/server/ttsd" synthesize --checkpoint "$ckpt" --text "$text" --out "$work/ttsd-$i.wav" --threads 1 ${SYNTH_ARGS:-} >/dev/null
   flite -voice "$voice" -t "$text" -o "$work/ref-$i.wav"
-  for kind in ttsd ref; do
+  "$build/server/ttsd" synthesize --checkpoint "$ckpt" --resynthesize "$work/ref-$i.wav" --out "$work/copy-$i.wav" \
+    --threads 1 >/dev/null
+  for kind in ttsd ref copy; do
     sox -D "$work/$kind-$i.wav" -r 16000 -b 16 -c 1 "$work/$kind-$i-16k.wav"
     pocketsphinx_continuous -infile "$work/$kind-$i-16k.wav" 2>/dev/null | tr -d '\n' > "$work/$kind-$i.txt"
   done
@@ -35,7 +39,7 @@ def edits(a, b):
             prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
     return d[len(b)]
 # [word edits, words, character edits, characters]: CER moves before WER does while a voice is learning.
-totals = {"ttsd": [0, 0, 0, 0], "ref": [0, 0, 0, 0]}
+totals = {"ttsd": [0, 0, 0, 0], "ref": [0, 0, 0, 0], "copy": [0, 0, 0, 0]}
 for i in range(1, n + 1):
     ref = words(open(f"{work}/text-{i}.txt").read())
     for kind in totals:
@@ -47,6 +51,7 @@ for i in range(1, n + 1):
         t[3] += len(" ".join(ref))
     print(f"{' '.join(ref)}\n   ttsd: {open(f'{work}/ttsd-{i}.txt').read().strip()}")
 for kind, (e, w, ce, c) in totals.items():
-    label = "ttsd voice" if kind == "ttsd" else "flite (corpus voice, ceiling)"
+    label = {"ttsd": "ttsd voice", "ref": "flite (corpus voice, ceiling)",
+             "copy": "flite resynthesized by the voice's vocoder (its ceiling)"}[kind]
     print(f"WER {label}: {e}/{w} = {100.0 * e / w:.1f}%  CER {ce}/{c} = {100.0 * ce / c:.1f}%")
 PY

@@ -17,8 +17,8 @@ std::vector<int64_t> FramesOf(const PreparedDataset& ds, const std::vector<size_
 
 }  // namespace
 
-absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const AudioConfig& audio) {
-  auto read = ReadAudio(u.utt.audio_path);
+absl::StatusOr<std::vector<float>> LoadWave(const std::string& path, const AudioConfig& audio) {
+  auto read = ReadAudio(path);
   if (!read.ok()) return read.status();
   Audio mono = ToMono(*std::move(read));
   std::vector<float> wave = std::move(mono.samples);
@@ -29,6 +29,10 @@ absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const Au
   }
   wave.resize(wave.size() / static_cast<size_t>(audio.hop_length) * static_cast<size_t>(audio.hop_length));
   return wave;
+}
+
+absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const AudioConfig& audio) {
+  return LoadWave(u.utt.audio_path, audio);
 }
 
 DataLoader::DataLoader(const PreparedDataset& dataset, std::vector<size_t> subset, const BatchConfig& config,

@@ -29,7 +29,10 @@ struct Batch {
   SamplerPosition next;       // sampler position after this batch: save it to resume exactly here
 };
 
-// An utterance's audio at audio.sample_rate, cut to whole hops (what waveform loaders batch).
+// An audio file (any channels, any rate libsndfile reads) as mono at audio.sample_rate, cut to whole
+// hops (what waveform loaders batch).
+absl::StatusOr<std::vector<float>> LoadWave(const std::string& path, const AudioConfig& audio);
+// An utterance's audio, as above.
 absl::StatusOr<std::vector<float>> LoadWave(const PreparedUtterance& u, const AudioConfig& audio);
 
 // One data-parallel rank's share of every global batch: items rank, rank + count, ... of the

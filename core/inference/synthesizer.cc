@@ -67,6 +67,15 @@ const std::vector<std::string>& Synthesizer::speakers() const { return impl_->sp
 const TrainConfig& Synthesizer::config() const { return impl_->config; }
 const std::string& Synthesizer::checkpoint_path() const { return impl_->path; }
 
+absl::StatusOr<int64_t> Synthesizer::SpeakerIndex(const std::string& name) const {
+  if (name.empty()) return 0;
+  auto it = std::find(impl_->speakers.begin(), impl_->speakers.end(), name);
+  if (it != impl_->speakers.end()) return it - impl_->speakers.begin();
+  std::string known;
+  for (const auto& s : impl_->speakers) absl::StrAppend(&known, known.empty() ? "" : ", ", s);
+  return absl::InvalidArgumentError(absl::StrCat("unknown speaker '", name, "' (this voice has: ", known, ")"));
+}
+
 absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const SynthesisOptions& o) {
   TTSD_ASSIGN_OR_RETURN(TokenizedText tok, impl_->tokenizer->Encode(text));
   if (!tok.unknown.empty()) {  // never speak a sentence with words silently missing
@@ -76,16 +85,7 @@ absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const
                                                    "; rephrase it, or fine-tune with a symbol table that has them"));
   }
   if (tok.ids.empty()) return absl::InvalidArgumentError("the text has no speakable symbols");
-  int64_t speaker = 0;
-  if (!o.speaker.empty()) {
-    auto it = std::find(impl_->speakers.begin(), impl_->speakers.end(), o.speaker);
-    if (it == impl_->speakers.end()) {
-      std::string known;
-      for (const auto& s : impl_->speakers) absl::StrAppend(&known, known.empty() ? "" : ", ", s);
-      return absl::InvalidArgumentError(absl::StrCat("unknown speaker '", o.speaker, "' (this voice has: ", known, ")"));
-    }
-    speaker = it - impl_->speakers.begin();
-  }
+  TTSD_ASSIGN_OR_RETURN(const int64_t speaker, SpeakerIndex(o.speaker));
   // This call's options, in the config the model reads, put back afterwards.
   TrainConfig& live = impl_->config;
   const TrainConfig saved = live;
@@ -103,6 +103,30 @@ absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const
   out.mel = std::move(spoken.mel);
   out.wave = std::move(spoken.wave);
   out.sample_rate = impl_->config.audio.sample_rate;
+  return out;
+}
+
+absl::StatusOr<Synthesis> Synthesizer::Resynthesize(const std::string& audio_path, const SynthesisOptions& o) {
+  TTSD_ASSIGN_OR_RETURN(const int64_t speaker, SpeakerIndex(o.speaker));
+  const AudioConfig& audio = impl_->config.audio;
+  TTSD_ASSIGN_OR_RETURN(std::vector<float> wave, LoadWave(audio_path, audio));
+  // The posterior encoder's WaveNet and Griffin-Lim both need a few frames to work on.
+  if (wave.size() < static_cast<size_t>(4 * audio.n_fft)) {
+    return absl::InvalidArgumentError(absl::StrCat(audio_path, ": too short to resynthesize (",
+                                                   wave.size(), " samples at ", audio.sample_rate, " Hz; at least ",
+                                                   4 * audio.n_fft, ")"));
+  }
+  TrainConfig& live = impl_->config;
+  const TrainConfig saved = live;
+  if (o.griffin_lim_iters > 0) live.audio.griffin_lim_iters = o.griffin_lim_iters;
+  live.seed = o.seed;
+  torch::manual_seed(o.seed);
+  train::Spoken spoken = impl_->model->Resynthesize(wave, speaker);
+  live = saved;
+  Synthesis out;
+  out.mel = std::move(spoken.mel);
+  out.wave = std::move(spoken.wave);
+  out.sample_rate = audio.sample_rate;
   return out;
 }
 

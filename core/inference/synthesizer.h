@@ -36,6 +36,12 @@ class Synthesizer {
   ~Synthesizer();
 
   absl::StatusOr<Synthesis> Synthesize(const std::string& text, const SynthesisOptions& options);
+  // Copy-synthesis of a recording (any rate, any channels): VITS through its posterior encoder and
+  // generator, Glow-TTS as Griffin-Lim of the recording's log-mel. Text, prior and durations are
+  // bypassed, so this is what the voice's vocoder makes of perfect acoustics: compare it with
+  // Synthesize to tell a weak generator from a weak text side. Uses options' speaker, seed and
+  // griffin_lim_iters; `symbols` is empty.
+  absl::StatusOr<Synthesis> Resynthesize(const std::string& audio_path, const SynthesisOptions& options);
   const std::vector<std::string>& speakers() const;
   const TrainConfig& config() const;
   const std::string& checkpoint_path() const;
@@ -43,6 +49,7 @@ class Synthesizer {
  private:
   struct Impl;
   explicit Synthesizer(std::unique_ptr<Impl> impl);
+  absl::StatusOr<int64_t> SpeakerIndex(const std::string& name) const;
   std::unique_ptr<Impl> impl_;
 };
 

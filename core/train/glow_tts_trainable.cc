@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/audio/griffin_lim.h"
+#include "core/audio/mel.h"
 #include "core/audio/mel_torch.h"
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/train/gradients.h"
@@ -70,6 +71,13 @@ class GlowTtsTrainable : public TrainableModel {
     if (frames < 2) return {};
     Spoken out;
     out.mel = FromTensor(mel[0].narrow(1, 0, frames).to(torch::kCPU, torch::kFloat32));
+    out.wave = GriffinLim(out.mel, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
+    return out;
+  }
+
+  Spoken Resynthesize(const std::vector<float>& wave, int64_t) override {
+    Spoken out;
+    out.mel = MelExtractor(cfg_.audio).Compute(wave);
     out.wave = GriffinLim(out.mel, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
     return out;
   }

@@ -1,4 +1,5 @@
 // `ttsd synthesize --checkpoint CKPT|RUN_DIR --text "..." --out x.wav`: listen to a checkpoint.
+// `--resynthesize in.wav` instead of text: the recording through the voice's vocoder alone.
 #include <cstdio>
 
 #include "core/audio/npy.h"
@@ -13,6 +14,7 @@ namespace {
 struct SynthesizeOptions {
   std::string checkpoint;
   std::string text;
+  std::string resynthesize;  // a recording, instead of text
   std::string out;
   std::string mel_out;
   core::inference::SynthesisOptions synth;
@@ -20,16 +22,29 @@ struct SynthesizeOptions {
 };
 
 int RunSynthesize(const SynthesizeOptions& opt) {
+  if (opt.text.empty() == opt.resynthesize.empty()) {
+    std::fprintf(stderr, "error: give either a sentence (--text) or a recording (--resynthesize), not %s\n",
+                 opt.text.empty() ? "neither" : "both");
+    return kExitBadConfig;
+  }
   ConfigureThreads(opt.threads, 0);
   auto synth = core::inference::Synthesizer::Create(opt.checkpoint);
   if (!synth.ok()) return ReportError(synth.status());
-  auto result = (*synth)->Synthesize(opt.text, opt.synth);
+  auto result = opt.resynthesize.empty() ? (*synth)->Synthesize(opt.text, opt.synth)
+                                         : (*synth)->Resynthesize(opt.resynthesize, opt.synth);
   if (!result.ok()) return ReportError(result.status());
   if (auto st = core::WriteWav16(opt.out, result->wave, result->sample_rate); !st.ok()) return ReportError(st);
   if (!opt.mel_out.empty()) {
     if (auto st = core::WriteNpy(opt.mel_out, result->mel); !st.ok()) return ReportError(st);
   }
   const bool vits = (*synth)->config().model.type == "vits";
+  if (!opt.resynthesize.empty()) {
+    std::printf("%s: %.2f s, %s resynthesized by %s from %s\n", opt.out.c_str(),
+                static_cast<double>(result->wave.size()) / result->sample_rate, opt.resynthesize.c_str(),
+                vits ? "the posterior encoder and VITS generator" : "Griffin-Lim of its log-mel",
+                (*synth)->checkpoint_path().c_str());
+    return kExitOk;
+  }
   std::printf("%s: %.2f s (%lld mel frames, %s) from %s\nsymbols: %s\n", opt.out.c_str(),
               static_cast<double>(result->wave.size()) / result->sample_rate, static_cast<long long>(result->mel.cols),
               vits ? "VITS generator" : "Griffin-Lim", (*synth)->checkpoint_path().c_str(), result->symbols.c_str());
@@ -38,6 +53,10 @@ int RunSynthesize(const SynthesizeOptions& opt) {
 
 void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>& opt, int* exit_code) {
   s->add_option("--checkpoint", opt->checkpoint, "ckpt-*.pt file or a run folder (uses checkpoints/latest)")->required();
+  s->add_option("--resynthesize", opt->resynthesize,
+                 "Instead of text: a recording to pass through the voice's vocoder alone (VITS: posterior encoder "
+                 "and generator; Glow-TTS: Griffin-Lim of its log-mel), the ceiling of what the voice can sound like")
+      ->check(CLI::ExistingFile);
   s->add_option("--mel-out", opt->mel_out, "Also write the log-mel as .npy");
   s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
   s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature, >= 0 (default: the config's)")
@@ -59,13 +78,13 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
 void RegisterSynthesizeCommands(CLI::App& app, int* exit_code) {
   auto opt = std::make_shared<SynthesizeOptions>();
   auto* s = app.add_subcommand("synthesize", "Speak a sentence with a trained checkpoint (Glow-TTS through Griffin-Lim, VITS through its own generator)");
-  s->add_option("--text", opt->text, "The sentence")->required();
+  s->add_option("--text", opt->text, "The sentence");
   s->add_option("--out", opt->out, "Output WAV")->required();
   AddSynthesizeOptions(s, opt, exit_code);
   // The short form: `ttsd synth --checkpoint F "text" -o out.wav`.
   auto short_opt = std::make_shared<SynthesizeOptions>();
   auto* short_form = app.add_subcommand("synth", "Same as synthesize: ttsd synth --checkpoint F \"text\" -o out.wav");
-  short_form->add_option("text", short_opt->text, "The sentence")->required();
+  short_form->add_option("text", short_opt->text, "The sentence");
   short_form->add_option("-o,--out", short_opt->out, "Output WAV")->required();
   AddSynthesizeOptions(short_form, short_opt, exit_code);
 }

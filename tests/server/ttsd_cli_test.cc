@@ -161,6 +161,21 @@ TEST_F(TtsdCliTest, AudioMelWritesNpyAndGriffinLimWritesWav) {
   EXPECT_THAT(bad.output, HasSubstr("missing.wav: file not found"));
 }
 
+// A sentence or a recording to resynthesize, exactly one, checked before any checkpoint is read.
+TEST_F(TtsdCliTest, SynthesizeTakesTextOrARecordingNotBoth) {
+  const std::string common = "synthesize --checkpoint " + tmp_.Join("no-such-run") + " --out " + tmp_.Join("x.wav");
+  Result neither = RunTtsd(common);
+  EXPECT_EQ(neither.code, 2) << neither.output;
+  EXPECT_THAT(neither.output, HasSubstr("give either a sentence (--text) or a recording (--resynthesize), not neither"));
+  Result both = RunTtsd(common + " --text hi --resynthesize " + testing::TestWav("slt-a.wav"));
+  EXPECT_EQ(both.code, 2) << both.output;
+  EXPECT_THAT(both.output, HasSubstr("not both"));
+  Result missing = RunTtsd(common + " --resynthesize " + tmp_.Join("missing.wav"));
+  EXPECT_EQ(missing.code, 2) << missing.output;
+  EXPECT_THAT(missing.output, HasSubstr("missing.wav"));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Join("x.wav")));
+}
+
 TEST_F(TtsdCliTest, TextSymbolsWritesAPinnableTable) {
   std::string table = tmp_.Join("symbols.json");
   Result r = RunTtsd("text symbols --config " + Config("") + " --out " + table);

@@ -199,6 +199,14 @@ std::pair<torch::Tensor, torch::Tensor> VitsImpl::Infer(const torch::Tensor& ids
   return {audio_out, frames * audio.hop_length};
 }
 
+torch::Tensor VitsImpl::Resynthesize(const torch::Tensor& wave, const torch::Tensor& speakers) {
+  torch::NoGradGuard no_grad;
+  auto g = SpeakerCondition(speakers);
+  auto spec = VitsSpectra(audio).Linear(wave.to(torch::kFloat32));
+  auto mask = torch::ones({spec.size(0), 1, spec.size(2)}, spec.options());
+  return decoder(posterior(spec, mask, g).m_q, g);
+}
+
 VitsSpectra::VitsSpectra(const AudioConfig& audio) : audio_(audio) {
   window_ = torch::hann_window(audio.win_length);
   filterbank_t_ = SlaneyMelFilterbank(audio).t().contiguous();

@@ -94,6 +94,11 @@ struct VitsImpl : torch::nn::Module {
                                                 const torch::Tensor& speakers, double noise_scale, double length_scale,
                                                 double noise_scale_w, int64_t max_frames = 0);
 
+  // Copy-synthesis: a recording [1, 1, T_samples] (at audio.sample_rate, T a multiple of hop) through
+  // the posterior encoder (its mean, no sampling) and the generator, bypassing text, prior, flow and
+  // durations: what the generator can do with a perfect latent. Returns [1, 1, T_samples].
+  torch::Tensor Resynthesize(const torch::Tensor& wave, const torch::Tensor& speakers);
+
   int64_t SegmentFrames() const { return config.vits.segment_size / audio.hop_length; }
 
   ModelConfig config;

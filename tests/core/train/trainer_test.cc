@@ -1,11 +1,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
+#include "core/audio/mel.h"
+#include "core/audio/wav.h"
 #include "core/config/config_yaml.h"
+#include "core/data/loader.h"
 #include "core/inference/synthesizer.h"
 #include "core/train/checkpoint.h"
 #include "core/train/precision.h"
@@ -134,6 +139,45 @@ TEST_F(TrainerTest, SynthesizesFromTheRunFolder) {
   opt.speaker = "nobody";
   EXPECT_EQ((*synth)->Synthesize("Hi.", opt).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(inference::Synthesizer::Create(tmp_.Join("nothing-here")).ok());
+}
+
+// Copy-synthesis for Glow-TTS is Griffin-Lim of the recording's own log-mel: a 16 kHz recording comes
+// back at the voice's 22.05 kHz, and what Griffin-Lim made sounds like it (its log-mel is nearer the
+// recording's than another recording's is).
+TEST_F(TrainerTest, ResynthesizesARecordingThroughGriffinLim) {
+  RecordingSink sink;
+  ASSERT_TRUE(RunTrain(Config(1), tmp_.Join("run"), &sink).ok());
+  auto synth = inference::Synthesizer::Create(tmp_.Join("run"));
+  ASSERT_TRUE(synth.ok()) << synth.status();
+  inference::SynthesisOptions opt;
+  opt.griffin_lim_iters = 16;
+  auto copy = (*synth)->Resynthesize(testing::TestWav("slt-a.wav"), opt);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(copy->sample_rate, 22050);
+  EXPECT_TRUE(copy->symbols.empty());
+  EXPECT_NEAR(static_cast<double>(copy->wave.size()), static_cast<double>(copy->mel.cols * 256), 256);
+  MelExtractor mel((*synth)->config().audio);
+  const FloatMatrix heard = mel.Compute(copy->wave);
+  auto other = LoadWave(testing::TestWav("rms-a.wav"), (*synth)->config().audio);
+  ASSERT_TRUE(other.ok());
+  const FloatMatrix other_mel = mel.Compute(*other);
+  auto distance = [&](const FloatMatrix& a) {
+    double sum = 0;
+    const int64_t cols = std::min({a.cols, heard.cols, copy->mel.cols});
+    for (int64_t r = 0; r < a.rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) sum += std::abs(a.at(r, c) - copy->mel.at(r, c));
+    }
+    return sum / static_cast<double>(a.rows * cols);
+  };
+  EXPECT_LT(distance(heard), 0.5 * distance(other_mel));
+
+  auto missing = (*synth)->Resynthesize(tmp_.Join("missing.wav"), opt);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("missing.wav"));
+  ASSERT_TRUE(WriteWav16(tmp_.Join("click.wav"), std::vector<float>(300, 0.1f), 16000).ok());
+  auto click = (*synth)->Resynthesize(tmp_.Join("click.wav"), opt);
+  EXPECT_EQ(click.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(click.status().message()), HasSubstr("too short"));
 }
 
 // TensorBoard: a run stopped at step 7 and resumed; in between, a crashed attempt (simulated) logged
