@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/audio/mcd.h"
+#include "core/audio/mel.h"
 #include "core/audio/mel_torch.h"
 #include "core/common/file_util.h"
 #include "core/common/status.h"
@@ -121,11 +123,13 @@ absl::StatusOr<Synthesis> Synthesizer::Resynthesize(const std::string& audio_pat
   if (o.griffin_lim_iters > 0) live.audio.griffin_lim_iters = o.griffin_lim_iters;
   live.seed = o.seed;
   torch::manual_seed(o.seed);
-  train::Spoken spoken = impl_->model->Resynthesize(wave, speaker);
+  std::vector<float> copy = impl_->model->Resynthesize(wave, speaker);
   live = saved;
   Synthesis out;
-  out.mel = std::move(spoken.mel);
-  out.wave = std::move(spoken.wave);
+  MelExtractor mel(audio);
+  out.wave = std::move(copy);
+  out.mel = mel.Compute(out.wave);
+  out.mcd_db = MelCepstralDistortion(out.mel, mel.Compute(wave));
   out.sample_rate = audio.sample_rate;
   return out;
 }

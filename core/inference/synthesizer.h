@@ -27,6 +27,7 @@ struct Synthesis {
   FloatMatrix mel;          // [n_mels, frames] log-mel (VITS: measured on its audio)
   std::vector<float> wave;  // at sample_rate: Griffin-Lim of the mel (Glow-TTS), or the generator's (VITS)
   int sample_rate = 0;
+  double mcd_db = -1;       // Resynthesize only: mel-cepstral distortion against the recording (core/audio/mcd.h)
 };
 
 class Synthesizer {
@@ -40,7 +41,8 @@ class Synthesizer {
   // generator, Glow-TTS as Griffin-Lim of the recording's log-mel. Text, prior and durations are
   // bypassed, so this is what the voice's vocoder makes of perfect acoustics: compare it with
   // Synthesize to tell a weak generator from a weak text side. Uses options' speaker, seed and
-  // griffin_lim_iters; `symbols` is empty.
+  // griffin_lim_iters; `symbols` is empty, `mel` is measured on the result, and `mcd_db` says how
+  // far that is from the recording's.
   absl::StatusOr<Synthesis> Resynthesize(const std::string& audio_path, const SynthesisOptions& options);
   const std::vector<std::string>& speakers() const;
   const TrainConfig& config() const;

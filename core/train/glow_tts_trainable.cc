@@ -75,11 +75,8 @@ class GlowTtsTrainable : public TrainableModel {
     return out;
   }
 
-  Spoken Resynthesize(const std::vector<float>& wave, int64_t) override {
-    Spoken out;
-    out.mel = MelExtractor(cfg_.audio).Compute(wave);
-    out.wave = GriffinLim(out.mel, cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
-    return out;
+  std::vector<float> Resynthesize(const std::vector<float>& wave, int64_t) override {
+    return GriffinLim(MelExtractor(cfg_.audio).Compute(wave), cfg_.audio, cfg_.audio.griffin_lim_iters, cfg_.seed);
   }
 
   FloatMatrix Alignment(const std::vector<int64_t>& ids, int64_t speaker, const PreparedUtterance&,

@@ -75,7 +75,7 @@ class TrainableModel {
   // Copy-synthesis: a recording (mono, at audio.sample_rate, whole hops) through the model's audio
   // path without text: VITS's posterior encoder and generator, or Griffin-Lim of the recording's own
   // log-mel for Glow-TTS. What the vocoder gives with perfect acoustics, the ceiling on Speak's quality.
-  virtual Spoken Resynthesize(const std::vector<float>& wave, int64_t speaker) = 0;
+  virtual std::vector<float> Resynthesize(const std::vector<float>& wave, int64_t speaker) = 0;
   // The alignment the model finds between `ids` and the recording of utterance `u` ([T_text, frames]),
   // for TensorBoard; `mel` is its cached log-mel.
   virtual FloatMatrix Alignment(const std::vector<int64_t>& ids, int64_t speaker, const PreparedUtterance& u,

@@ -82,17 +82,14 @@ class VitsTrainable : public TrainableModel {
     return out;
   }
 
-  Spoken Resynthesize(const std::vector<float>& wave, int64_t speaker) override {
+  std::vector<float> Resynthesize(const std::vector<float>& wave, int64_t speaker) override {
     model_->eval();
     const int64_t n = static_cast<int64_t>(wave.size());
     auto w = torch::from_blob(const_cast<float*>(wave.data()), {1, 1, n}, torch::kFloat32).to(device_);
     auto audio = model_->Resynthesize(w, torch::tensor({speaker}, torch::kInt64).to(device_));
     model_->train();
-    Spoken out;
     auto samples = audio[0][0].to(torch::kCPU, torch::kFloat32).contiguous();
-    out.wave.assign(samples.data_ptr<float>(), samples.data_ptr<float>() + samples.numel());
-    out.mel = mel_.Compute(out.wave);
-    return out;
+    return std::vector<float>(samples.data_ptr<float>(), samples.data_ptr<float>() + samples.numel());
   }
 
   FloatMatrix Alignment(const std::vector<int64_t>& ids, int64_t speaker, const PreparedUtterance& u,

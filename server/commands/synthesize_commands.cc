@@ -39,10 +39,10 @@ int RunSynthesize(const SynthesizeOptions& opt) {
   }
   const bool vits = (*synth)->config().model.type == "vits";
   if (!opt.resynthesize.empty()) {
-    std::printf("%s: %.2f s, %s resynthesized by %s from %s\n", opt.out.c_str(),
+    std::printf("%s: %.2f s, %s resynthesized by %s from %s\nMCD to the recording: %.2f dB\n", opt.out.c_str(),
                 static_cast<double>(result->wave.size()) / result->sample_rate, opt.resynthesize.c_str(),
                 vits ? "the posterior encoder and VITS generator" : "Griffin-Lim of its log-mel",
-                (*synth)->checkpoint_path().c_str());
+                (*synth)->checkpoint_path().c_str(), result->mcd_db);
     return kExitOk;
   }
   std::printf("%s: %.2f s (%lld mel frames, %s) from %s\nsymbols: %s\n", opt.out.c_str(),
