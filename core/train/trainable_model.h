@@ -62,6 +62,8 @@ class TrainableModel {
   // Called once, after fine-tune loading and freezing: optimizers over the parameters that train.
   virtual void CreateOptimizers() = 0;
   virtual std::vector<torch::optim::Optimizer*> optimizers() = 0;
+  // After CreateOptimizers: what this model's steps will do differently from usual, for the run's log.
+  virtual std::vector<std::string> TrainingNotes() const { return {}; }
   // The loader must give this model waveforms (Batch::wave).
   virtual bool needs_waveforms() const = 0;
 

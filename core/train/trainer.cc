@@ -314,6 +314,7 @@ absl::StatusOr<TrainResult> Run::Execute() {
   sink_->OnLog(absl::StrCat("model ", cfg_.model.type, " (preset ", cfg_.model.preset, "): ", params, " parameters, ",
                               ds_.speakers.size(), " speaker(s), ", symbols_.size(), " symbols; ", device_.str(), ", ",
                               t.precision));
+  for (const auto& note : model_->TrainingNotes()) sink_->OnLog(note);
   if (cfg_.validation.asr == "pocketsphinx" && lead()) {
     TTSD_ASSIGN_OR_RETURN(recognizer_, asr::Recognizer::CreateEnglish());
   }

@@ -53,13 +53,18 @@ class VitsStepper {
   void set_data_parallel(VitsDataParallel dp) { dp_ = std::move(dp); }
 
   VitsStepResult Step(const VitsBatch& batch);
+  // Every parameter the generated audio depends on is frozen (a text-side fine-tune): the reconstruction
+  // and adversarial terms could train nothing and the discriminators would only learn a fixed
+  // generator, so Step runs neither the generator nor the discriminators, only the prior (KL) and
+  // duration terms, several times faster. Decided at construction, from what requires gradients.
+  bool text_side_only() const { return text_side_only_; }
   // Held-out reconstruction, KL and duration terms (the generator alone, eval mode, no gradients) and
   // their sum as val/loss.
   std::map<std::string, double> EvalLosses(const VitsBatch& batch);
 
  private:
   // The generator's pass over the batch, and the real audio windows its output is compared with.
-  std::pair<models::VitsForward, torch::Tensor> Forward(const VitsBatch& batch);
+  std::pair<models::VitsForward, torch::Tensor> Forward(const VitsBatch& batch, bool decode = true);
 
   models::Vits& gen_;
   models::VitsDiscriminator disc_;
@@ -68,6 +73,7 @@ class VitsStepper {
   const TrainConfig& cfg_;
   models::VitsSpectra spectra_;
   VitsDataParallel dp_;
+  bool text_side_only_;
 };
 
 }  // namespace ttsd::core::train

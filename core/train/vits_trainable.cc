@@ -47,6 +47,12 @@ class VitsTrainable : public TrainableModel {
     stepper_->set_data_parallel(std::move(dp));
   }
   std::vector<torch::optim::Optimizer*> optimizers() override { return {gen_opt_.get(), disc_opt_.get()}; }
+  std::vector<std::string> TrainingNotes() const override {
+    if (!stepper_ || !stepper_->text_side_only()) return {};
+    return {"the posterior encoder, generator and speaker embedding are all frozen: steps train the text side "
+            "(text encoder, flow, duration predictor) on the KL and duration terms alone, without running the "
+            "generator or the discriminators"};
+  }
   bool needs_waveforms() const override { return true; }
 
   StepOutput Step(const Batch& batch, double lr, LossScaler&) override {

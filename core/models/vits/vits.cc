@@ -136,6 +136,16 @@ std::vector<torch::Tensor> VitsImpl::GeneratorParameters() {
   return out;
 }
 
+bool VitsImpl::AudioPathTrains() {
+  std::vector<torch::Tensor> audio_path = posterior->parameters();
+  for (const auto& p : decoder->parameters()) audio_path.push_back(p);
+  if (speaker_emb) audio_path.push_back(speaker_emb->weight);
+  for (const auto& p : audio_path) {
+    if (p.requires_grad()) return true;
+  }
+  return false;
+}
+
 std::vector<torch::Tensor> VitsImpl::DiscriminatorParameters() { return discriminator->parameters(); }
 
 torch::Tensor VitsImpl::SpeakerCondition(const torch::Tensor& speakers) {
@@ -144,7 +154,7 @@ torch::Tensor VitsImpl::SpeakerCondition(const torch::Tensor& speakers) {
 }
 
 VitsForward VitsImpl::forward(const torch::Tensor& ids, const torch::Tensor& id_lengths, const torch::Tensor& spec,
-                              const torch::Tensor& spec_lengths, const torch::Tensor& speakers) {
+                              const torch::Tensor& spec_lengths, const torch::Tensor& speakers, bool decode) {
   auto g = SpeakerCondition(speakers);
   auto text = encoder(ids, id_lengths);
   VitsForward out;
@@ -170,6 +180,7 @@ VitsForward VitsImpl::forward(const torch::Tensor& ids, const torch::Tensor& id_
   // The prior of each frame is its symbol's: [B, C, T_text] x [B, T_text, T] -> [B, C, T].
   out.m_p = torch::matmul(text.m_p, out.alignment);
   out.logs_p = torch::matmul(text.logs_p, out.alignment);
+  if (!decode) return out;
   // A random window of each utterance is decoded to audio (the paper's windowed generator training).
   const int64_t seg = SegmentFrames();
   auto room = torch::clamp_min(spec_lengths - seg + 1, 1).to(torch::kFloat32);

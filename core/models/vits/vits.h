@@ -84,9 +84,10 @@ struct VitsForward {
 struct VitsImpl : torch::nn::Module {
   VitsImpl(const ModelConfig& config, const AudioConfig& audio, int64_t n_symbols, int64_t n_speakers);
 
-  // spec: linear magnitudes [B, n_fft/2 + 1, T] with lengths [B] (frames).
+  // spec: linear magnitudes [B, n_fft/2 + 1, T] with lengths [B] (frames). decode: false leaves audio
+  // and segment_starts undefined (the generator is not run).
   VitsForward forward(const torch::Tensor& ids, const torch::Tensor& id_lengths, const torch::Tensor& spec,
-                      const torch::Tensor& spec_lengths, const torch::Tensor& speakers);
+                      const torch::Tensor& spec_lengths, const torch::Tensor& speakers, bool decode = true);
 
   // Synthesis: waveforms [B, 1, T_samples] and their lengths in samples [B]. With max_frames > 0, at
   // most that many frames are decoded (an untrained duration predictor can ask for minutes of audio).
@@ -117,6 +118,9 @@ struct VitsImpl : torch::nn::Module {
 
   // Parameters of the generator side (everything but `discriminator`) and of the discriminators.
   std::vector<torch::Tensor> GeneratorParameters();
+  // Whether any parameter the training pass's audio depends on trains (posterior encoder, generator,
+  // speaker embedding): with none, the reconstruction and adversarial terms can train nothing.
+  bool AudioPathTrains();
   std::vector<torch::Tensor> DiscriminatorParameters();
 
  private:

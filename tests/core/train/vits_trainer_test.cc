@@ -12,6 +12,8 @@
 #include "core/config/config_yaml.h"
 #include "core/data/loader.h"
 #include "core/inference/synthesizer.h"
+#include "core/models/vits/vits.h"
+#include "core/text/symbols.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 #include "tests/core/train/recording_sink.h"
@@ -153,6 +155,57 @@ TEST_F(VitsTrainerTest, StoppedAndResumedRunIsBitIdentical) {
       EXPECT_EQ(got.at(key), value) << key << " at step " << step;  // exact, not approximate
     }
   }
+}
+
+// A text-side fine-tune: with the posterior encoder, generator and discriminators frozen, the steps
+// train the text encoder, flow and duration predictor on the KL and duration terms alone (no generator
+// or discriminator pass, so no reconstruction or adversarial terms), the frozen networks stay
+// bit-identical, and validation still speaks through the generator.
+TEST_F(VitsTrainerTest, FrozenAudioPathTrainsTheTextSideAlone) {
+  RecordingSink base_sink;
+  ASSERT_TRUE(RunTrain(Config(3), tmp_.Join("base"), &base_sink).ok()) << base_sink.log;
+  EXPECT_THAT(base_sink.log, ::testing::Not(HasSubstr("steps train the text side")));
+  TrainConfig c = Config(4);
+  c.finetune.pretrained_model_path = tmp_.Join("base/checkpoints/ckpt-000000003.pt");
+  c.finetune.freeze = {"posterior", "decoder", "discriminator"};
+  RecordingSink sink;
+  auto r = RunTrain(c, tmp_.Join("text"), &sink);
+  ASSERT_TRUE(r.ok()) << r.status() << "\n" << sink.log;
+  EXPECT_THAT(sink.log, HasSubstr("steps train the text side (text encoder, flow, duration predictor)"));
+  ASSERT_EQ(sink.steps.size(), 4u);
+  for (const auto& [step, values] : sink.steps) {
+    for (const char* key : {"train/loss", "train/kl_loss", "train/duration_loss", "grad_norm"}) {
+      ASSERT_TRUE(values.count(key)) << key << " at step " << step;
+      EXPECT_TRUE(std::isfinite(values.at(key))) << key << " at step " << step;
+    }
+    for (const char* key : {"train/mel_loss", "train/gen_loss", "train/fm_loss", "train/disc_loss"}) {
+      EXPECT_FALSE(values.count(key)) << key << " at step " << step;
+    }
+    const double terms = values.at("train/kl_loss") + values.at("train/duration_loss");
+    EXPECT_NEAR(values.at("train/loss"), terms, 1e-5 * std::abs(terms));  // summed in float32
+  }
+  ASSERT_FALSE(sink.validations.empty());
+  EXPECT_TRUE(std::isfinite(sink.validations.back().values.at("val/mel_loss")));
+
+  auto meta = Checkpointer::ReadMeta(c.finetune.pretrained_model_path);
+  ASSERT_TRUE(meta.ok());
+  auto symbols = SymbolTable::FromJson(meta->symbols_json);
+  ASSERT_TRUE(symbols.ok());
+  models::Vits base(c.model, c.audio, symbols->size(), 1), tuned(c.model, c.audio, symbols->size(), 1);
+  CheckpointMeta unused;
+  ASSERT_TRUE(Checkpointer::Load(c.finetune.pretrained_model_path, *base, {}, &unused).ok());
+  ASSERT_TRUE(Checkpointer::Load(tmp_.Join("text/checkpoints/ckpt-000000004.pt"), *tuned, {}, &unused).ok());
+  auto before = base->named_parameters();
+  std::map<std::string, int> changed, kept;
+  for (const auto& p : tuned->named_parameters()) {
+    const std::string top = p.key().substr(0, p.key().find('.'));
+    (torch::equal(p.value(), before[p.key()]) ? kept : changed)[top]++;
+  }
+  for (const char* frozen : {"posterior", "decoder", "discriminator"}) {
+    EXPECT_EQ(changed[frozen], 0) << frozen;
+    EXPECT_GT(kept[frozen], 0) << frozen;
+  }
+  for (const char* trained : {"encoder", "flow", "sdp"}) EXPECT_GT(changed[trained], 0) << trained;
 }
 
 }  // namespace
