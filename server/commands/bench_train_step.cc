@@ -10,6 +10,7 @@
 
 #include "core/models/glow_tts/glow_tts.h"
 #include "core/models/vits/vits.h"
+#include "core/train/finetune.h"
 #include "core/train/gradients.h"
 #include "core/train/trainer.h"
 #include "core/train/vits_step.h"
@@ -26,6 +27,7 @@ struct TrainStepOptions {
   int frames = 400;
   int steps = 5;
   int threads = 0;
+  std::vector<std::string> freeze;  // finetune.freeze patterns (VITS)
 };
 
 int64_t Params(torch::nn::Module& m) {
@@ -42,12 +44,25 @@ double SecondsPerStep(int steps, const StepFn& step) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
 }
 
-// VITS as its paper trains it: AdamW (0.8, 0.99, eps 1e-9) for both networks, lr 2e-4.
-int RunVitsTrainStep(const TrainStepOptions& opt, const core::TrainConfig& cfg, int threads) {
+std::vector<torch::Tensor> RequiringGrad(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : params) {
+    if (p.requires_grad()) out.push_back(p);
+  }
+  return out;
+}
+
+// VITS as its paper trains it: AdamW (0.8, 0.99, eps 1e-9) for both networks, lr 2e-4. --freeze
+// patterns are frozen as finetune.freeze would (a text-side fine-tune's steps are timed as they train).
+int RunVitsTrainStep(const TrainStepOptions& opt, core::TrainConfig cfg, int threads) {
   const int64_t n_symbols = 160, b = opt.batch_size, t = opt.text_length, f = opt.frames;
   core::models::Vits gen(cfg.model, cfg.audio, n_symbols, /*n_speakers=*/1);
+  cfg.finetune.freeze = opt.freeze;
+  core::train::FinetuneReport unused;
+  core::train::Freeze(cfg, *gen, &unused);
   auto adamw = torch::optim::AdamWOptions(2e-4).betas(std::make_tuple(0.8, 0.99)).eps(1e-9).weight_decay(0.01);
-  torch::optim::AdamW gen_opt(gen->GeneratorParameters(), adamw), disc_opt(gen->DiscriminatorParameters(), adamw);
+  torch::optim::AdamW gen_opt(RequiringGrad(gen->GeneratorParameters()), adamw),
+      disc_opt(RequiringGrad(gen->DiscriminatorParameters()), adamw);
   core::train::VitsStepper stepper(gen, gen_opt, disc_opt, cfg);
   core::train::VitsBatch batch;
   batch.ids = torch::randint(1, n_symbols, {b, t}, torch::kInt64);
@@ -63,6 +78,8 @@ int RunVitsTrainStep(const TrainStepOptions& opt, const core::TrainConfig& cfg, 
                       {"text_length", t},
                       {"frames", b * f},
                       {"segment_size", cfg.model.vits.segment_size},
+                      {"frozen", cfg.finetune.freeze},
+                      {"text_side_only", stepper.text_side_only()},
                       {"threads", threads},
                       {"step_s", step_s},
                       {"frames_per_s", static_cast<double>(b * f) / step_s}};
@@ -115,6 +132,8 @@ void RegisterBenchTrainStep(CLI::App& bench, int* exit_code) {
   s->add_option("--frames", opt->frames, "Mel frames per utterance")->check(CLI::PositiveNumber);
   s->add_option("--steps", opt->steps, "Timed steps")->check(CLI::PositiveNumber);
   s->add_option("--threads", opt->threads, "LibTorch threads");
+  s->add_option("--freeze", opt->freeze, "VITS: parameters to freeze, as finetune.freeze (comma-separated)")
+      ->delimiter(',');
   s->callback([opt, exit_code] { *exit_code = RunTrainStep(*opt); });
 }
 

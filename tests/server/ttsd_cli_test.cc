@@ -519,6 +519,16 @@ TEST_F(TtsdCliTest, BenchTrainStepRunsVitsWithBothNetworksCounted) {
   EXPECT_GT(j["params_generator"].get<int64_t>(), 100000);
   EXPECT_GT(j["params_discriminator"].get<int64_t>(), 100000);
   EXPECT_GT(j["frames_per_s"].get<double>(), 0);
+  EXPECT_FALSE(j["text_side_only"].get<bool>());
+
+  // A text-side fine-tune's step: with the audio path frozen the generator and discriminators are skipped.
+  r = RunTtsd("bench train-step --config " + Config("model:\n  type: vits\n  preset: tiny\n") +
+              " --batch-size 2 --text-length 20 --frames 60 --steps 1 --threads 1 --freeze posterior,decoder,discriminator");
+  ASSERT_EQ(r.code, 0) << r.output;
+  j = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ(j["frozen"], (std::vector<std::string>{"posterior", "decoder", "discriminator"}));
+  EXPECT_TRUE(j["text_side_only"].get<bool>());
 }
 
 TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {
