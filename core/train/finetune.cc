@@ -97,10 +97,15 @@ std::string Short(const std::string& sha) { return sha.substr(0, 12); }
 
 }  // namespace
 
+// An fnmatch glob on the whole name, or a module prefix (`encoder` selects `encoder.*`).
+bool Matches(const std::string& name, const std::string& p) {
+  if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
+  return name.size() > p.size() && name.compare(0, p.size(), p) == 0 && name[p.size()] == '.';
+}
+
 bool MatchesAny(const std::string& name, const std::vector<std::string>& patterns) {
   for (const auto& p : patterns) {
-    if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
-    if (name.size() > p.size() && name.compare(0, p.size(), p) == 0 && name[p.size()] == '.') return true;
+    if (Matches(name, p)) return true;
   }
   return false;
 }
@@ -341,7 +346,15 @@ int Freeze(const TrainConfig& cfg, torch::nn::Module& model, FinetuneReport* rep
   if (!cfg.finetune.freeze.empty()) {
     report->notes.push_back(absl::StrCat("frozen: ", frozen, " tensors, ", values, " of ", total, " parameters (",
                                          absl::StrJoin(cfg.finetune.freeze, ", "), ")"));
-    if (frozen == 0) report->warnings.push_back("finetune.freeze matches no parameter");
+  }
+  // Each pattern on its own: a misspelt one beside a good one would otherwise freeze less, silently.
+  for (const auto& pattern : cfg.finetune.freeze) {
+    bool any = false;
+    for (const auto& p : model.named_parameters()) any = any || Matches(p.key(), pattern);
+    if (!any) {
+      report->warnings.push_back(absl::StrCat("finetune.freeze: '", pattern, "' matches no parameter "
+                                              "(`ttsd model params` lists the names)"));
+    }
   }
   return frozen;
 }

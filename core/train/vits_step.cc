@@ -13,14 +13,6 @@ double ClipNorm(const std::vector<torch::Tensor>& params, double clip) {
   return torch::nn::utils::clip_grad_norm_(params, max_norm);
 }
 
-std::vector<torch::Tensor> Trainable(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : params) {
-    if (p.requires_grad()) out.push_back(p);
-  }
-  return out;
-}
-
 // The discriminators' weights take no gradient from what is built while this lives: the generator's
 // loss runs through them, but its gradient on them would be thrown away, so it is not computed; under
 // data parallelism this also keeps the generator's backward pass off the discriminators' buckets.
@@ -95,7 +87,7 @@ VitsStepResult VitsStepper::Step(const VitsBatch& b) {
     ClearGradients(disc_opt_);
     (d.total * items).backward();
     if (dp_.sync) dp_.sync(1);
-    const double disc_norm = ClipNorm(Trainable(gen_->DiscriminatorParameters()), cfg_.training.grad_clip);
+    const double disc_norm = ClipNorm(RequiringGrad(gen_->DiscriminatorParameters()), cfg_.training.grad_clip);
     const double disc_loss = d.total.item<double>() * items;
     r.values = {{"train/disc_loss", disc_loss}, {"grad_norm_disc", disc_norm}};
     for (size_t i = 0; i < d.per_discriminator.size(); ++i) {
@@ -135,7 +127,7 @@ VitsStepResult VitsStepper::Step(const VitsBatch& b) {
   ClearGradients(gen_opt_);
   total.backward();
   if (dp_.sync) dp_.sync(0);
-  const double gen_norm = ClipNorm(Trainable(gen_->GeneratorParameters()), cfg_.training.grad_clip);
+  const double gen_norm = ClipNorm(RequiringGrad(gen_->GeneratorParameters()), cfg_.training.grad_clip);
   r.values.insert({{"train/loss", total.item<double>()}, {"grad_norm", gen_norm}});
   if (!all_ranks(std::isfinite(r.values["train/loss"]) && std::isfinite(gen_norm))) {
     ClearGradients(gen_opt_);

@@ -4,19 +4,12 @@
 #include "core/audio/mel.h"
 #include "core/audio/mel_torch.h"
 #include "core/models/vits/vits.h"
+#include "core/train/gradients.h"
 #include "core/train/trainable_model.h"
 #include "core/train/vits_step.h"
 
 namespace ttsd::core::train {
 namespace {
-
-std::vector<torch::Tensor> RequiringGrad(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : params) {
-    if (p.requires_grad()) out.push_back(p);
-  }
-  return out;
-}
 
 VitsBatch ToVitsBatch(const Batch& b, const torch::Device& device) {
   VitsBatch v;
@@ -49,9 +42,9 @@ class VitsTrainable : public TrainableModel {
   std::vector<torch::optim::Optimizer*> optimizers() override { return {gen_opt_.get(), disc_opt_.get()}; }
   std::vector<std::string> TrainingNotes() const override {
     if (!stepper_ || !stepper_->text_side_only()) return {};
-    return {"the posterior encoder, generator and speaker embedding are all frozen: steps train the text side "
-            "(text encoder, flow, duration predictor) on the KL and duration terms alone, without running the "
-            "generator or the discriminators"};
+    return {"everything the generated audio depends on (posterior encoder, generator, speaker embedding) is frozen: "
+            "steps train the text side (text encoder, flow, duration predictor) on the KL and duration terms alone; "
+            "the generator and the discriminators are not run, so the discriminators do not train either"};
   }
   bool needs_waveforms() const override { return true; }
 

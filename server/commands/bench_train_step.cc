@@ -44,25 +44,21 @@ double SecondsPerStep(int steps, const StepFn& step) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
 }
 
-std::vector<torch::Tensor> RequiringGrad(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> out;
-  for (const auto& p : params) {
-    if (p.requires_grad()) out.push_back(p);
-  }
-  return out;
-}
-
 // VITS as its paper trains it: AdamW (0.8, 0.99, eps 1e-9) for both networks, lr 2e-4. --freeze
 // patterns are frozen as finetune.freeze would (a text-side fine-tune's steps are timed as they train).
 int RunVitsTrainStep(const TrainStepOptions& opt, core::TrainConfig cfg, int threads) {
   const int64_t n_symbols = 160, b = opt.batch_size, t = opt.text_length, f = opt.frames;
   core::models::Vits gen(cfg.model, cfg.audio, n_symbols, /*n_speakers=*/1);
   cfg.finetune.freeze = opt.freeze;
-  core::train::FinetuneReport unused;
-  core::train::Freeze(cfg, *gen, &unused);
+  core::train::FinetuneReport report;
+  core::train::Freeze(cfg, *gen, &report);
+  if (!report.warnings.empty()) {  // a pattern that names nothing: the step timed would not be the one meant
+    for (const auto& w : report.warnings) std::fprintf(stderr, "error: --freeze: %s\n", w.c_str());
+    return kExitBadConfig;
+  }
   auto adamw = torch::optim::AdamWOptions(2e-4).betas(std::make_tuple(0.8, 0.99)).eps(1e-9).weight_decay(0.01);
-  torch::optim::AdamW gen_opt(RequiringGrad(gen->GeneratorParameters()), adamw),
-      disc_opt(RequiringGrad(gen->DiscriminatorParameters()), adamw);
+  torch::optim::AdamW gen_opt(core::RequiringGrad(gen->GeneratorParameters()), adamw),
+      disc_opt(core::RequiringGrad(gen->DiscriminatorParameters()), adamw);
   core::train::VitsStepper stepper(gen, gen_opt, disc_opt, cfg);
   core::train::VitsBatch batch;
   batch.ids = torch::randint(1, n_symbols, {b, t}, torch::kInt64);
@@ -95,6 +91,11 @@ int RunTrainStep(const TrainStepOptions& opt) {
   int threads = ConfigureThreads(opt.threads, cfg.threads);
   torch::manual_seed(cfg.seed);
   if (cfg.model.type == "vits") return RunVitsTrainStep(opt, cfg, threads);
+  if (!opt.freeze.empty()) {
+    std::fprintf(stderr, "error: --freeze times a VITS fine-tune's step; %s's model is %s\n", opt.config.c_str(),
+                 cfg.model.type.c_str());
+    return kExitBadConfig;
+  }
   const int64_t n_symbols = 160, n_mels = cfg.audio.n_mels;
   core::models::GlowTts model(cfg.model, n_symbols, n_mels, /*n_speakers=*/1);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(1e-4).betas(std::make_tuple(0.9, 0.98)).eps(1e-9));

@@ -529,6 +529,16 @@ TEST_F(TtsdCliTest, BenchTrainStepRunsVitsWithBothNetworksCounted) {
   ASSERT_FALSE(j.is_discarded()) << r.output;
   EXPECT_EQ(j["frozen"], (std::vector<std::string>{"posterior", "decoder", "discriminator"}));
   EXPECT_TRUE(j["text_side_only"].get<bool>());
+
+  // A pattern that names nothing, or a model that is not VITS, is a usage error, not a silent full step.
+  r = RunTtsd("bench train-step --config " + Config("model:\n  type: vits\n  preset: tiny\n") +
+              " --batch-size 2 --text-length 20 --frames 60 --steps 1 --threads 1 --freeze posterior,decodr");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("'decodr' matches no parameter"));
+  r = RunTtsd("bench train-step --config " + Config("model:\n  preset: tiny\n") +
+              " --batch-size 2 --text-length 20 --frames 60 --steps 1 --threads 1 --freeze encoder");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--freeze times a VITS fine-tune's step"));
 }
 
 TEST_F(TtsdCliTest, BenchFeaturesReportsThroughput) {
