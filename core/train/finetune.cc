@@ -95,13 +95,13 @@ double PeakLearningRate(const TrainConfig& c) {
 
 std::string Short(const std::string& sha) { return sha.substr(0, 12); }
 
-}  // namespace
-
 // An fnmatch glob on the whole name, or a module prefix (`encoder` selects `encoder.*`).
 bool Matches(const std::string& name, const std::string& p) {
   if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
   return name.size() > p.size() && name.compare(0, p.size(), p) == 0 && name[p.size()] == '.';
 }
+
+}  // namespace
 
 bool MatchesAny(const std::string& name, const std::vector<std::string>& patterns) {
   for (const auto& p : patterns) {

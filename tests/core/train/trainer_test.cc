@@ -14,6 +14,7 @@
 #include "core/data/loader.h"
 #include "core/inference/synthesizer.h"
 #include "core/train/checkpoint.h"
+#include "core/train/finetune.h"
 #include "core/train/precision.h"
 #include "core/common/file_util.h"
 #include "core/models/glow_tts/glow_tts.h"
@@ -419,6 +420,22 @@ TEST_F(TrainerTest, FineTuneOntoANewSpeakerWithChangedSymbolsAndAFrozenEncoder) 
   EXPECT_THAT(std::string(e.status().message()), HasSubstr("model.hidden_channels is 48 here but"));
   EXPECT_THAT(std::string(e.status().message()), HasSubstr("set model.hidden_channels: "));
   EXPECT_TRUE(refused.steps.empty());
+}
+
+// Each freeze pattern is checked on its own: a misspelt one beside a good one is named, not hidden by it.
+TEST(FreezeTest, FreezesByPrefixOrGlobAndNamesEachPatternThatMatchesNothing) {
+  TrainConfig c;
+  models::GlowTts model(c.model, 40, c.audio.n_mels, 1);
+  c.finetune.freeze = {"encoder", "decoder.*", "encodr"};
+  FinetuneReport report;
+  const int frozen = Freeze(c, *model, &report);
+  EXPECT_GT(frozen, 10);
+  for (const auto& p : model->named_parameters()) {
+    const bool selected = p.key().rfind("encoder.", 0) == 0 || p.key().rfind("decoder.", 0) == 0;
+    EXPECT_EQ(p.value().requires_grad(), !selected) << p.key();
+  }
+  ASSERT_EQ(report.warnings.size(), 1u);
+  EXPECT_THAT(report.warnings[0], HasSubstr("'encodr' matches no parameter"));
 }
 
 TEST(ImprovesTest, ModesDeltasAndTheFirstValue) {
