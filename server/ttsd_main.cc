@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   ttsd::server::RegisterTrainCommands(app, &exit_code);
   ttsd::server::RegisterSynthesizeCommands(app, &exit_code);
   ttsd::server::RegisterModelCommands(app, &exit_code);
+  ttsd::server::RegisterImportCommands(app, &exit_code);
   ttsd::server::RegisterAdminCommands(app, &exit_code);
   ttsd::server::RegisterConfigCommands(app, &exit_code);
   ttsd::server::RegisterDataCommands(app, &exit_code);

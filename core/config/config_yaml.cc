@@ -40,6 +40,7 @@ const char* TypeName() {
 template <class T>
 const char* ItemsName() {
   if constexpr (IsSection<T>::value) return "mappings";
+  if constexpr (IsList<T>::value) return "lists";
   if constexpr (std::is_integral_v<T>) return "integers";
   if constexpr (std::is_floating_point_v<T>) return "numbers";
   return "strings";
@@ -86,6 +87,23 @@ class ParseVisitor {
           ParseVisitor child(item, item_path, errors_, marks_);
           field.emplace_back().Visit(child);
           child.ReportUnknownKeys();
+        } else if constexpr (IsList<Item>::value) {  // a list of lists of scalars: [[1, 2], [2, 6]]
+          using Inner = typename Item::value_type;
+          if (!item.IsSequence()) {
+            errors_->AddAt(path, MarkOf(item), absl::StrCat("expected a list of lists of ", ItemsName<Inner>(),
+                                                            " ([[1, 2], [3]])"));
+            return;
+          }
+          auto& inner = field.emplace_back();
+          for (const auto& x : item) {
+            try {
+              if (!x.IsScalar()) throw YAML::BadConversion(x.Mark());
+              inner.push_back(x.as<Inner>());
+            } catch (const YAML::BadConversion&) {
+              errors_->AddAt(path, MarkOf(x), absl::StrCat("expected ", TypeName<Inner>(), " in this inner list"));
+              return;
+            }
+          }
         } else {
           if (!item.IsScalar()) {
             errors_->AddAt(path, MarkOf(item), absl::StrCat("expected ", TypeName<Item>(), " in this list"));
@@ -157,6 +175,10 @@ class EmitVisitor {
           *out_ << YAML::BeginMap;
           const_cast<Item&>(item).Visit(*this);
           *out_ << YAML::EndMap;
+        } else if constexpr (IsList<Item>::value) {
+          *out_ << YAML::Flow << YAML::BeginSeq;
+          for (const auto& x : item) *out_ << x;
+          *out_ << YAML::EndSeq;
         } else {
           if constexpr (kStrings) *out_ << YAML::DoubleQuoted;
           *out_ << item;

@@ -155,7 +155,14 @@ struct VitsConfig {
   std::vector<int> upsample_rates = {8, 8, 2, 2};     // product must equal audio.hop_length
   std::vector<int> upsample_kernels = {16, 16, 4, 4};
   std::vector<int> resblock_kernels = {3, 7, 11};
-  std::vector<int> resblock_dilations = {1, 3, 5};    // used by every resblock kernel
+  std::vector<int> resblock_dilations = {1, 3, 5};    // used by every resblock kernel, unless:
+  std::vector<std::vector<int>> resblock_dilations_per_kernel;  // one list per resblock kernel (Piper's
+                                                                // [[1, 2], [2, 6], [3, 12]]); empty: the above
+  int resblock_type = 1;           // HiFi-GAN ResBlock1 (two convs per dilation) or 2 (one; Piper x_low, low)
+  // The dilations of resblock kernel i.
+  const std::vector<int>& DilationsOf(size_t i) const {
+    return resblock_dilations_per_kernel.empty() ? resblock_dilations : resblock_dilations_per_kernel[i];
+  }
   int segment_size = 8192;         // waveform samples decoded per utterance in training (multiple of hop)
   std::vector<int> discriminator_periods = {2, 3, 5, 7, 11};  // multi-period; one scale discriminator too
   double discriminator_width = 1.0;  // channel scale of every discriminator (1 = the paper's 32..1024)
@@ -179,6 +186,8 @@ struct VitsConfig {
     v("upsample_kernels", upsample_kernels);
     v("resblock_kernels", resblock_kernels);
     v("resblock_dilations", resblock_dilations);
+    v("resblock_dilations_per_kernel", resblock_dilations_per_kernel);
+    v("resblock_type", resblock_type);
     v("segment_size", segment_size);
     v("discriminator_periods", discriminator_periods);
     v("discriminator_width", discriminator_width);

@@ -221,6 +221,11 @@ class PrintVisitor {
     out << key << '=';
     if constexpr (std::is_same_v<T, std::vector<int>>) {
       for (int x : field) out << x << ',';
+    } else if constexpr (std::is_same_v<T, std::vector<std::vector<int>>>) {
+      for (const auto& inner : field) {
+        for (int x : inner) out << x << ',';
+        out << '|';
+      }
     } else {
       out << field;
     }
@@ -302,6 +307,21 @@ void ValidateVits(const TrainConfig& c, ConfigErrors& e) {
   if (v.resblock_dilations.empty()) e.Add("model.vits.resblock_dilations", "must list at least one dilation");
   for (int d : v.resblock_dilations) {
     if (d < 1) e.Add("model.vits.resblock_dilations", "every dilation must be >= 1");
+  }
+  const auto& per_kernel = v.resblock_dilations_per_kernel;
+  if (!per_kernel.empty() && per_kernel.size() != v.resblock_kernels.size()) {
+    e.Add("model.vits.resblock_dilations_per_kernel",
+          absl::StrCat("must have one list per resblock kernel (", v.resblock_kernels.size(), " kernels, ",
+                       per_kernel.size(), " lists), or be empty to use resblock_dilations for every kernel"));
+  }
+  for (const auto& list : per_kernel) {
+    if (list.empty()) e.Add("model.vits.resblock_dilations_per_kernel", "every list must hold at least one dilation");
+    for (int d : list) {
+      if (d < 1) e.Add("model.vits.resblock_dilations_per_kernel", "every dilation must be >= 1");
+    }
+  }
+  if (v.resblock_type != 1 && v.resblock_type != 2) {
+    e.Add("model.vits.resblock_type", "must be 1 (two convs per dilation) or 2 (one conv per dilation)");
   }
   if (c.audio.hop_length > 0 && (v.segment_size < c.audio.hop_length || v.segment_size % c.audio.hop_length != 0)) {
     e.Add("model.vits.segment_size", absl::StrCat("must be a positive multiple of audio.hop_length (",

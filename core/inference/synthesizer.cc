@@ -87,6 +87,20 @@ absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const
                                                    "; rephrase it, or fine-tune with a symbol table that has them"));
   }
   if (tok.ids.empty()) return absl::InvalidArgumentError("the text has no speakable symbols");
+  TTSD_ASSIGN_OR_RETURN(Synthesis out, SynthesizeIds(std::vector<int64_t>(tok.ids.begin(), tok.ids.end()), o));
+  out.symbols = tok.symbols;
+  return out;
+}
+
+absl::StatusOr<Synthesis> Synthesizer::SynthesizeIds(const std::vector<int64_t>& ids, const SynthesisOptions& o) {
+  const int64_t n_symbols = impl_->tokenizer->symbols().size();
+  if (ids.empty()) return absl::InvalidArgumentError("no symbol ids to speak");
+  for (int64_t id : ids) {
+    if (id < 0 || id >= n_symbols) {
+      return absl::InvalidArgumentError(absl::StrCat("symbol id ", id, " is outside this voice's table (0..",
+                                                     n_symbols - 1, ")"));
+    }
+  }
   TTSD_ASSIGN_OR_RETURN(const int64_t speaker, SpeakerIndex(o.speaker));
   // This call's options, in the config the model reads, put back afterwards.
   TrainConfig& live = impl_->config;
@@ -97,11 +111,10 @@ absl::StatusOr<Synthesis> Synthesizer::Synthesize(const std::string& text, const
   if (o.griffin_lim_iters > 0) live.audio.griffin_lim_iters = o.griffin_lim_iters;
   live.seed = o.seed;
   torch::manual_seed(o.seed);
-  train::Spoken spoken = impl_->model->Speak(std::vector<int64_t>(tok.ids.begin(), tok.ids.end()), speaker);
+  train::Spoken spoken = impl_->model->Speak(ids, speaker);
   live = saved;
   if (spoken.wave.empty()) return absl::FailedPreconditionError("the model predicted (almost) no audio for this text");
   Synthesis out;
-  out.symbols = tok.symbols;
   out.mel = std::move(spoken.mel);
   out.wave = std::move(spoken.wave);
   out.sample_rate = impl_->config.audio.sample_rate;

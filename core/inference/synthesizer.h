@@ -3,6 +3,7 @@
 // Not thread-safe (one model, one phonemizer); create one per thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ class Synthesizer {
   ~Synthesizer();
 
   absl::StatusOr<Synthesis> Synthesize(const std::string& text, const SynthesisOptions& options);
+  // Symbol ids as the model reads them (a frontend's output, or another tool's ids for a parity check);
+  // `symbols` stays empty.
+  absl::StatusOr<Synthesis> SynthesizeIds(const std::vector<int64_t>& ids, const SynthesisOptions& options);
   // Copy-synthesis of a recording (any rate, any channels): VITS through its posterior encoder and
   // generator, Glow-TTS as Griffin-Lim of the recording's log-mel. Text, prior and durations are
   // bypassed, so this is what the voice's vocoder makes of perfect acoustics: compare it with

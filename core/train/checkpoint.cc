@@ -124,10 +124,10 @@ absl::Status VerifyCheckpoint(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CheckpointInfo> Checkpointer::Save(const torch::nn::Module& model,
-                                                  const std::vector<torch::optim::Optimizer*>& optimizers,
-                                                  const CheckpointMeta& meta, bool is_best) {
-  TTSD_RETURN_IF_ERROR(EnsureDirectory(dir_));
+namespace {
+
+absl::StatusOr<std::string> Serialize(const torch::nn::Module& model, const std::vector<torch::optim::Optimizer*>& optimizers,
+                                      const CheckpointMeta& meta) {
   std::ostringstream bytes;
   try {
     torch::serialize::OutputArchive archive;
@@ -144,17 +144,42 @@ absl::StatusOr<CheckpointInfo> Checkpointer::Save(const torch::nn::Module& model
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("cannot serialise checkpoint: ", e.what_without_backtrace()));
   }
+  return bytes.str();
+}
+
+// The file, then its sidecar: a file without a sidecar is never trusted, so a crash between the two
+// leaves nothing that a later run would read.
+absl::StatusOr<CheckpointInfo> WriteWithSidecar(const std::string& path, const std::string& data, int64_t step) {
   CheckpointInfo info;
-  info.step = meta.state.step;
-  info.path = (fs::path(dir_) / CheckpointName(meta.state.step)).string();
-  const std::string data = bytes.str();
+  info.step = step;
+  info.path = path;
   info.sha256 = Sha256Hex(data);
   info.bytes = static_cast<int64_t>(data.size());
-  info.is_best = is_best;
+  const std::string name = fs::path(path).filename().string();
   TTSD_RETURN_IF_ERROR(WriteFileAtomic(info.path, data));
-  Failpoint("checkpoint-before-sidecar", CheckpointName(info.step));  // a complete file, not yet trusted
-  TTSD_RETURN_IF_ERROR(WriteFileAtomic(info.path + ".sha256",
-                                       absl::StrCat(info.sha256, "  ", CheckpointName(info.step), "\n")));
+  Failpoint("checkpoint-before-sidecar", name);  // a complete file, not yet trusted
+  TTSD_RETURN_IF_ERROR(WriteFileAtomic(info.path + ".sha256", absl::StrCat(info.sha256, "  ", name, "\n")));
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointInfo> SaveCheckpointFile(const std::string& path, const torch::nn::Module& model,
+                                                  const CheckpointMeta& meta) {
+  const auto dir = fs::path(path).parent_path();
+  if (!dir.empty()) TTSD_RETURN_IF_ERROR(EnsureDirectory(dir.string()));
+  TTSD_ASSIGN_OR_RETURN(std::string data, Serialize(model, {}, meta));
+  return WriteWithSidecar(path, data, meta.state.step);
+}
+
+absl::StatusOr<CheckpointInfo> Checkpointer::Save(const torch::nn::Module& model,
+                                                  const std::vector<torch::optim::Optimizer*>& optimizers,
+                                                  const CheckpointMeta& meta, bool is_best) {
+  TTSD_RETURN_IF_ERROR(EnsureDirectory(dir_));
+  TTSD_ASSIGN_OR_RETURN(std::string data, Serialize(model, optimizers, meta));
+  TTSD_ASSIGN_OR_RETURN(CheckpointInfo info,
+                        WriteWithSidecar((fs::path(dir_) / CheckpointName(meta.state.step)).string(), data, meta.state.step));
+  info.is_best = is_best;
   TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(dir_) / "latest").string(), CheckpointName(info.step) + "\n"));
   if (is_best) {
     TTSD_RETURN_IF_ERROR(WriteFileAtomic((fs::path(dir_) / "best").string(), CheckpointName(info.step) + "\n"));

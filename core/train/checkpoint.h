@@ -94,6 +94,11 @@ class Checkpointer {
   CheckpointConfig config_;
 };
 
+// One checkpoint file outside a run's folder (`ttsd import`): the model and `meta`, no optimizer, written
+// atomically with its .sha256 sidecar.
+absl::StatusOr<CheckpointInfo> SaveCheckpointFile(const std::string& path, const torch::nn::Module& model,
+                                                  const CheckpointMeta& meta);
+
 // Checks `path` against `path.sha256`.
 absl::Status VerifyCheckpoint(const std::string& path);
 

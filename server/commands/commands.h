@@ -20,6 +20,7 @@ void RegisterTextCommands(CLI::App& app, int* exit_code);
 void RegisterTrainCommands(CLI::App& app, int* exit_code);
 void RegisterSynthesizeCommands(CLI::App& app, int* exit_code);
 void RegisterModelCommands(CLI::App& app, int* exit_code);
+void RegisterImportCommands(CLI::App& app, int* exit_code);
 void RegisterAdminCommands(CLI::App& app, int* exit_code);
 void RegisterServeCommand(CLI::App& app, int* exit_code);
 

@@ -14,6 +14,7 @@ namespace {
 struct SynthesizeOptions {
   std::string checkpoint;
   std::string text;
+  std::vector<int64_t> ids;  // symbol ids, instead of text
   std::string resynthesize;  // a recording, instead of text
   std::string out;
   std::string mel_out;
@@ -22,16 +23,18 @@ struct SynthesizeOptions {
 };
 
 int RunSynthesize(const SynthesizeOptions& opt) {
-  if (opt.text.empty() == opt.resynthesize.empty()) {
-    std::fprintf(stderr, "error: give either a sentence (--text) or a recording (--resynthesize), not %s\n",
-                 opt.text.empty() ? "neither" : "both");
+  const int inputs = !opt.text.empty() + !opt.resynthesize.empty() + !opt.ids.empty();
+  if (inputs != 1) {
+    std::fprintf(stderr, "error: give one of a sentence (--text), symbol ids (--ids) or a recording (--resynthesize), not %s\n",
+                 inputs == 0 ? "none" : "several");
     return kExitBadConfig;
   }
   ConfigureThreads(opt.threads, 0);
   auto synth = core::inference::Synthesizer::Create(opt.checkpoint);
   if (!synth.ok()) return ReportError(synth.status());
-  auto result = opt.resynthesize.empty() ? (*synth)->Synthesize(opt.text, opt.synth)
-                                         : (*synth)->Resynthesize(opt.resynthesize, opt.synth);
+  auto result = !opt.resynthesize.empty() ? (*synth)->Resynthesize(opt.resynthesize, opt.synth)
+                : !opt.ids.empty()        ? (*synth)->SynthesizeIds(opt.ids, opt.synth)
+                                          : (*synth)->Synthesize(opt.text, opt.synth);
   if (!result.ok()) return ReportError(result.status());
   if (auto st = core::WriteWav16(opt.out, result->wave, result->sample_rate); !st.ok()) return ReportError(st);
   if (!opt.mel_out.empty()) {
@@ -57,6 +60,9 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
                  "Instead of text: a recording to pass through the voice's vocoder alone (VITS: posterior encoder "
                  "and generator; Glow-TTS: Griffin-Lim of its log-mel), the ceiling of what the voice can sound like")
       ->check(CLI::ExistingFile);
+  s->add_option("--ids", opt->ids, "Instead of text: the symbol ids the model reads, comma-separated (another "
+                                    "tool's ids, to compare its output with ttsd's)")
+      ->delimiter(',');
   s->add_option("--mel-out", opt->mel_out, "Also write the log-mel as .npy");
   s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
   s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature, >= 0 (default: the config's)")

@@ -161,15 +161,19 @@ TEST_F(TtsdCliTest, AudioMelWritesNpyAndGriffinLimWritesWav) {
   EXPECT_THAT(bad.output, HasSubstr("missing.wav: file not found"));
 }
 
-// A sentence or a recording to resynthesize, exactly one, checked before any checkpoint is read.
-TEST_F(TtsdCliTest, SynthesizeTakesTextOrARecordingNotBoth) {
+// A sentence, symbol ids or a recording to resynthesize, exactly one, checked before any checkpoint is read.
+TEST_F(TtsdCliTest, SynthesizeTakesTextIdsOrARecordingNotSeveral) {
   const std::string common = "synthesize --checkpoint " + tmp_.Join("no-such-run") + " --out " + tmp_.Join("x.wav");
   Result neither = RunTtsd(common);
   EXPECT_EQ(neither.code, 2) << neither.output;
-  EXPECT_THAT(neither.output, HasSubstr("give either a sentence (--text) or a recording (--resynthesize), not neither"));
+  EXPECT_THAT(neither.output, HasSubstr("give one of a sentence (--text), symbol ids (--ids) or a recording "
+                                        "(--resynthesize), not none"));
   Result both = RunTtsd(common + " --text hi --resynthesize " + testing::TestWav("slt-a.wav"));
   EXPECT_EQ(both.code, 2) << both.output;
-  EXPECT_THAT(both.output, HasSubstr("not both"));
+  EXPECT_THAT(both.output, HasSubstr("not several"));
+  Result ids_and_text = RunTtsd(common + " --text hi --ids 1,0,2");
+  EXPECT_EQ(ids_and_text.code, 2) << ids_and_text.output;
+  EXPECT_THAT(ids_and_text.output, HasSubstr("not several"));
   Result missing = RunTtsd(common + " --resynthesize " + tmp_.Join("missing.wav"));
   EXPECT_EQ(missing.code, 2) << missing.output;
   EXPECT_THAT(missing.output, HasSubstr("missing.wav"));

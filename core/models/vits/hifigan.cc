@@ -52,19 +52,30 @@ Judgement Judge(torch::nn::ModuleList& convs, Post& post, torch::Tensor x) {
 
 }  // namespace
 
-ResBlockImpl::ResBlockImpl(int64_t channels, int64_t kernel, const std::vector<int>& dilations) {
+ResBlockImpl::ResBlockImpl(int64_t channels, int64_t kernel, const std::vector<int>& dilations, int type) {
   for (int d : dilations) {
+    if (type == 2) {
+      WnConv1d c(channels, channels, kernel, 1, d);
+      InitNormal(c->w, 0.01, 0);
+      convs->push_back(c);
+      continue;
+    }
     WnConv1d c1(channels, channels, kernel, 1, d), c2(channels, channels, kernel, 1, 1);
     InitNormal(c1->w, 0.01, 0);
     InitNormal(c2->w, 0.01, 0);
     convs1->push_back(c1);
     convs2->push_back(c2);
   }
-  register_module("convs1", convs1);
-  register_module("convs2", convs2);
+  if (type == 2) {
+    register_module("convs", convs);
+  } else {
+    register_module("convs1", convs1);
+    register_module("convs2", convs2);
+  }
 }
 
 torch::Tensor ResBlockImpl::forward(torch::Tensor x) {
+  for (size_t i = 0; i < convs->size(); ++i) x = x + convs[i]->as<WnConv1d>()->forward(Leaky(x));
   for (size_t i = 0; i < convs1->size(); ++i) {
     auto y = convs1[i]->as<WnConv1d>()->forward(Leaky(x));
     y = convs2[i]->as<WnConv1d>()->forward(Leaky(y));
@@ -83,7 +94,9 @@ HifiGanGeneratorImpl::HifiGanGeneratorImpl(const VitsConfig& c, int64_t in_chann
     InitNormal(up->w, 0.01, 1);
     ups->push_back(up);
     ch /= 2;
-    for (int k : c.resblock_kernels) resblocks->push_back(ResBlock(ch, k, c.resblock_dilations));
+    for (size_t k = 0; k < c.resblock_kernels.size(); ++k) {
+      resblocks->push_back(ResBlock(ch, c.resblock_kernels[k], c.DilationsOf(k), c.resblock_type));
+    }
   }
   register_module("ups", ups);
   register_module("resblocks", resblocks);

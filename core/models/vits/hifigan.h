@@ -13,11 +13,14 @@
 
 namespace ttsd::core::models {
 
-// HiFi-GAN's ResBlock1: per dilation d, leaky ReLU -> conv(k, d) -> leaky ReLU -> conv(k, 1), added back.
+// HiFi-GAN's residual blocks. Type 1: per dilation d, leaky ReLU -> conv(k, d) -> leaky ReLU ->
+// conv(k, 1), added back (convs1, convs2). Type 2, the lighter one of Piper's x_low and low voices: per
+// dilation d, leaky ReLU -> conv(k, d), added back (convs).
 struct ResBlockImpl : torch::nn::Module {
-  ResBlockImpl(int64_t channels, int64_t kernel, const std::vector<int>& dilations);
+  ResBlockImpl(int64_t channels, int64_t kernel, const std::vector<int>& dilations, int type = 1);
   torch::Tensor forward(torch::Tensor x);
-  torch::nn::ModuleList convs1, convs2;
+  torch::nn::ModuleList convs1, convs2;  // type 1
+  torch::nn::ModuleList convs;           // type 2
 };
 TORCH_MODULE(ResBlock);
 

@@ -1,0 +1,162 @@
+"""Makes the Piper fixtures of the import tests with piper-tts's own training code (PyPI piper-tts[train]).
+
+Each fixture is a small VITS built by piper.train.vits.lightning.VitsModel, with every weight perturbed
+(the zero-initialised layers too, so that no part of the network is trivially the identity), saved by
+Lightning's Trainer.save_checkpoint exactly as `python -m piper.train` saves its .ckpt files, with the
+voice config.json that piper's data module writes, and the generator's own inference on fixed phoneme ids
+(noise 0, noise_w 0, length scale 1) as the reference waveform.
+
+The suite's fixtures leave out the discriminators (Piper's are fixed at 47 M parameters, 180 MB); --full
+makes real-size voices with them, for the one-time full-size parity check (bench/BENCHMARKS.md).
+
+Run through make_fixtures.sh, which builds the virtual environment.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+
+import numpy as np
+import torch
+
+import lightning as L
+from piper.config import PhonemeType, PiperConfig
+from piper.phoneme_ids import DEFAULT_PHONEME_ID_MAP
+from piper.train.vits.lightning import VitsModel
+
+TINY = dict(hidden_channels=16, inter_channels=16, filter_channels=32, n_heads=2, n_layers=2)
+
+# name -> (VitsModel arguments, number of speakers). Piper's quality presets, scaled down for the suite.
+ARCHS = {
+    # x_low: HiFi-GAN ResBlock2, a dilation list per kernel, rates 8,8,4 with kernels 16,16,8; 16 kHz
+    "piper-xlow": dict(sample_rate=16000, resblock="2", resblock_kernel_sizes=(3, 5, 7),
+                       resblock_dilation_sizes=((1, 2), (2, 6), (3, 12)), upsample_rates=(8, 8, 4),
+                       upsample_initial_channel=32, upsample_kernel_sizes=(16, 16, 8)),
+    # medium / high: ResBlock1, rates 8,8,2,2
+    "piper-medium": dict(sample_rate=22050, resblock="1", resblock_kernel_sizes=(3, 7, 11),
+                         resblock_dilation_sizes=((1, 3, 5), (1, 3, 5), (1, 3, 5)), upsample_rates=(8, 8, 2, 2),
+                         upsample_initial_channel=64, upsample_kernel_sizes=(16, 16, 4, 4)),
+    # multi-speaker (the speaker embedding conditions the posterior, flow, durations and generator)
+    "piper-multispeaker": dict(sample_rate=22050, resblock="2", resblock_kernel_sizes=(3, 5, 7),
+                               resblock_dilation_sizes=((1, 2), (2, 6), (3, 12)), upsample_rates=(8, 8, 4),
+                               upsample_initial_channel=32, upsample_kernel_sizes=(16, 16, 8),
+                               num_speakers=3, gin_channels=24),
+    # the deterministic duration predictor (use_sdp: false)
+    "piper-deterministic": dict(sample_rate=22050, resblock="2", resblock_kernel_sizes=(3, 5, 7),
+                                resblock_dilation_sizes=((1, 2), (2, 6), (3, 12)), upsample_rates=(8, 8, 4),
+                                upsample_initial_channel=32, upsample_kernel_sizes=(16, 16, 8), use_sdp=False),
+}
+
+# Piper's real sizes (piper.train defaults are x_low's generator at medium's text side; these are the
+# published quality levels).
+FULL = {
+    "piper-xlow-full": dict(ARCHS["piper-xlow"], hidden_channels=96, inter_channels=96, filter_channels=384,
+                            upsample_initial_channel=256),
+    "piper-medium-full": dict(ARCHS["piper-medium"], upsample_initial_channel=512),
+    "piper-multispeaker-full": dict(ARCHS["piper-medium"], upsample_initial_channel=512, num_speakers=4,
+                                    gin_channels=512),
+}
+
+# Phoneme ids as piper's phonemes_to_ids gives them: ^, then each phoneme followed by _, then $.
+PHONEMES = list("həlˈoʊ wˈɜːld, ðɪs ɪz pˈaɪpɚ.")
+
+
+def phoneme_ids():
+    ids = [1, 0]
+    for p in PHONEMES:
+        ids += DEFAULT_PHONEME_ID_MAP[p] + [0]
+    return ids + [2]
+
+
+def perturb(module, generator):
+    with torch.no_grad():
+        for p in module.parameters():
+            scale = float(p.std()) if p.numel() > 1 and float(p.std()) > 0 else 0.1
+            p.add_(torch.randn(p.shape, generator=generator) * 0.2 * scale)
+
+
+def make(name, args, out_dir, keep_discriminator):
+    torch.manual_seed(1234)
+    speakers = args.get("num_speakers", 1)
+    hparams = dict(args)
+    hparams.setdefault("num_speakers", 1)
+    model = VitsModel(num_symbols=256, mos_metric=None, dataset=[pathlib.PosixPath("/data/dataset.jsonl")],
+                      **hparams)
+    perturb(model.model_g, torch.Generator().manual_seed(99))
+    if not keep_discriminator:
+        model.model_d = torch.nn.Module()  # saves without model_d.* (Piper's are 180 MB)
+    model.eval()
+
+    folder = out_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.strategy.connect(model)
+    trainer.save_checkpoint(folder / "model.ckpt")
+
+    speaker_map = {f"speaker_{i}": i for i in range(speakers)} if speakers > 1 else {}
+    config = PiperConfig(num_symbols=256, num_speakers=speakers, sample_rate=args["sample_rate"],
+                         espeak_voice="en-us", phoneme_id_map=DEFAULT_PHONEME_ID_MAP,
+                         phoneme_type=PhonemeType.ESPEAK, piper_version="1.5.0", speaker_id_map=speaker_map,
+                         hop_length=int(np.prod(args["upsample_rates"])))
+    with open(folder / "config.json", "w", encoding="utf-8") as f:
+        json.dump(config.to_dict(), f, ensure_ascii=False, indent=2)
+
+    ids = phoneme_ids()
+    sid = speakers - 1 if speakers > 1 else None
+    x = torch.LongTensor([ids])
+    with torch.no_grad():
+        audio, *_ = model.model_g.infer(x, torch.LongTensor([len(ids)]),
+                                        sid=None if sid is None else torch.LongTensor([sid]),
+                                        noise_scale=0.0, length_scale=1.0, noise_scale_w=0.0)
+    wave = audio[0, 0].numpy().astype(np.float32)
+    np.save(folder / "reference.npy", wave)
+    with open(folder / "reference.json", "w", encoding="utf-8") as f:
+        json.dump({"ids": ids, "speaker_id": sid, "noise_scale": 0.0, "length_scale": 1.0, "noise_w": 0.0,
+                   "samples": int(wave.shape[0]), "torch": torch.__version__, "lightning": L.__version__},
+                  f, indent=2)
+    print(f"{name}: {os.path.getsize(folder / 'model.ckpt')} bytes, {wave.shape[0]} samples, "
+          f"peak {np.abs(wave).max():.3f}")
+
+
+def make_pickle_oddities(out_dir):
+    """A torch.save file with what checkpoints pickle besides tensors, for the reader's tests."""
+    import collections
+    from lightning.fabric.utilities.data import AttributeDict
+
+    base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+    obj = {
+        "path": pathlib.PosixPath("/data/voice/train.csv"),
+        "hparams": AttributeDict(sample_rate=22050, resblock="2", rates=(8, 8, 4)),
+        "numpy_scalar": np.float64(0.5),
+        "ordered": collections.OrderedDict([("b", 2), ("a", torch.ones(2, dtype=torch.int64))]),
+        "half": torch.tensor([1.5, -2.0], dtype=torch.float16),
+        "bf16": torch.tensor([3.0], dtype=torch.bfloat16),
+        "view": base.t(),  # non-contiguous, shares base's storage
+        "row": base[1],    # an offset into the same storage
+        "base": base,
+        "nested": {"deep": {"x": torch.full((2, 2), 7.0)}},
+        "big_int": 2**40,
+        "neg": -3,
+        "text": "ɲ ŋ",
+    }
+    torch.save(obj, out_dir / "oddities.pt")
+    print(f"oddities.pt: {os.path.getsize(out_dir / 'oddities.pt')} bytes")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(pathlib.Path(__file__).parent))
+    parser.add_argument("--full", action="store_true", help="real-size voices with discriminators (not committed)")
+    a = parser.parse_args()
+    out = pathlib.Path(a.out)
+    archs = {k: v for k, v in FULL.items()} if a.full else {k: dict(v, **TINY) for k, v in ARCHS.items()}
+    for name, args in archs.items():
+        make(name, args, out, keep_discriminator=a.full)
+    if not a.full:
+        make_pickle_oddities(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
