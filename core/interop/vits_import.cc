@@ -10,15 +10,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/common/file_util.h"
 #include "core/common/sha256.h"
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
-#include "core/interop/torch_checkpoint.h"
+#include "core/interop/import_source.h"
 #include "core/interop/vits_names.h"
 #include "core/models/vits/vits.h"
-#include "core/text/symbols.h"
-#include "core/text/utf8.h"
 #include "core/train/checkpoint.h"
 
 namespace ttsd::core::interop {
@@ -26,139 +23,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// One source parameter: a plain tensor, or a weight-norm pair (g, v) normalised over every dim but 0,
-// as torch.nn.utils.weight_norm and its parametrizations version both store it by default.
-struct SourceTensor {
-  torch::Tensor plain, g, v;
-  bool WeightNorm() const { return g.defined(); }
-  torch::Tensor Folded() const { return WeightNorm() ? torch::_weight_norm(v, g, 0) : plain; }
-  std::vector<int64_t> Shape() const { return WeightNorm() ? v.sizes().vec() : plain.sizes().vec(); }
-};
-using SourceTensors = std::map<std::string, SourceTensor>;
-
-std::string ShapeText(const std::vector<int64_t>& s) { return absl::StrCat("[", absl::StrJoin(s, ", "), "]"); }
-
-// Groups "x.weight_g" + "x.weight_v" (and "x.parametrizations.weight.original0/1") under "x.weight".
-absl::StatusOr<SourceTensors> GroupWeightNorm(const std::map<std::string, torch::Tensor>& flat) {
-  SourceTensors out;
-  for (const auto& [name, t] : flat) {
-    auto tensor = t.to(torch::kFloat32);
-    std::string base;
-    if (absl::EndsWith(name, ".weight_g")) {
-      out[name.substr(0, name.size() - 2)].g = tensor;
-    } else if (absl::EndsWith(name, ".weight_v")) {
-      out[name.substr(0, name.size() - 2)].v = tensor;
-    } else if (absl::EndsWith(name, ".parametrizations.weight.original0")) {
-      out[name.substr(0, name.size() - 34) + ".weight"].g = tensor;
-    } else if (absl::EndsWith(name, ".parametrizations.weight.original1")) {
-      out[name.substr(0, name.size() - 34) + ".weight"].v = tensor;
-    } else {
-      out[name].plain = tensor;
-    }
-  }
-  for (const auto& [name, s] : out) {
-    if (s.g.defined() != s.v.defined()) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": half of a weight-norm pair (g without v or v without g)"));
-    }
-  }
-  return out;
-}
-
-// Everything the importer learns from the source before building the ttsd model.
-struct Source {
-  std::string format;
-  SourceTensors generator, discriminator;
-  std::vector<std::string> unused;  // tensors of other networks (Piper's model_mrd, ...)
-  json hparams = json::object();    // the architecture the source's own config states
-  json voice = json::object();      // Piper's voice config (config.json / .onnx.json)
-  int64_t step = 0;
-};
-
-// PyValue (scalars, lists, dicts) -> JSON, for reading the hyper_parameters a checkpoint pickled.
-json ToJson(const PyValue& v, int depth = 0) {
-  using K = PyValue::Kind;
-  if (depth > 16) return nullptr;
-  switch (v.kind) {
-    case K::kBool: return v.boolean;
-    case K::kInt: return v.integer;
-    case K::kFloat: return v.number;
-    case K::kString: return v.text;
-    case K::kList:
-    case K::kTuple: {
-      json a = json::array();
-      for (const auto& x : v.items) a.push_back(ToJson(*x, depth + 1));
-      return a;
-    }
-    default:
-      if (v.IsDictLike()) {
-        json o = json::object();
-        for (const auto& [k, x] : v.entries) {
-          if (k->kind == K::kString) o[k->text] = ToJson(*x, depth + 1);
-        }
-        return o;
-      }
-      return nullptr;  // tensors, paths and other objects carry no architecture
-  }
-}
-
-absl::StatusOr<json> ReadJsonFile(const std::string& path) {
-  TTSD_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
-  return j;
-}
-
-// Piper writes config.json into the training folder, above lightning_logs/version_N/checkpoints/.
-std::string FindPiperConfig(const std::string& ckpt) {
-  fs::path dir = fs::absolute(ckpt).parent_path();
-  for (int up = 0; up < 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
-    if (fs::exists(dir / "config.json")) return (dir / "config.json").string();
-  }
-  return "";
-}
-
-absl::StatusOr<Source> ReadPiper(const ImportOptions& o, TorchCheckpoint& ckpt) {
-  Source s;
-  s.format = "piper";
-  const PyValue& root = ckpt.root();
-  const PyValue* state = root.IsDictLike() ? root.Get("state_dict") : nullptr;
-  if (state == nullptr || !state->IsDictLike()) {
-    if (root.IsDictLike() && root.Get("model") != nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          o.source, ": has 'model' but no Lightning 'state_dict': this is an original VITS (G_*.pth) or Coqui "
-                    "checkpoint, not Piper's; use --from vits or --from coqui"));
-    }
-    return absl::InvalidArgumentError(absl::StrCat(o.source, ": no 'state_dict': not a Piper (Lightning) checkpoint"));
-  }
-  TTSD_ASSIGN_OR_RETURN(auto flat, ckpt.Tensors(*state));
-  std::map<std::string, torch::Tensor> g, d;
-  for (auto& [name, t] : flat) {
-    if (absl::StartsWith(name, "model_g.")) {
-      g[name.substr(8)] = t;
-    } else if (absl::StartsWith(name, "model_d.")) {
-      d[name.substr(8)] = t;
-    } else {
-      s.unused.push_back(absl::StrCat(name, " ", ShapeText(t.sizes().vec())));
-    }
-  }
-  if (g.empty()) return absl::InvalidArgumentError(absl::StrCat(o.source, ": no model_g.* tensors: not a Piper VITS checkpoint"));
-  TTSD_ASSIGN_OR_RETURN(s.generator, GroupWeightNorm(g));
-  TTSD_ASSIGN_OR_RETURN(s.discriminator, GroupWeightNorm(d));
-  if (const PyValue* hp = root.Get("hyper_parameters")) s.hparams = ToJson(*hp);
-  if (const PyValue* step = root.Get("global_step"); step && step->kind == PyValue::Kind::kInt) s.step = step->integer;
-  const std::string config = o.config.empty() ? FindPiperConfig(o.source) : o.config;
-  if (config.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        o.source, ": Piper's voice config (config.json, with phoneme_id_map and the sample rate) is not beside it or "
-                  "in a folder above; pass --config <training folder>/config.json or <voice>.onnx.json"));
-  }
-  TTSD_ASSIGN_OR_RETURN(s.voice, ReadJsonFile(config));
-  if (!s.voice.contains("phoneme_id_map") || !s.voice["phoneme_id_map"].is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(config, ": no phoneme_id_map: not a Piper voice config"));
-  }
-  return s;
-}
 
 // Counts "prefix<N>.<suffix>" names (N = 0, 1, ...) until one is missing.
 int Count(const SourceTensors& t, const std::string& prefix, const std::string& suffix, int step = 1, int first = 0) {
@@ -291,7 +155,6 @@ absl::StatusOr<TrainConfig> Architecture(const Source& s, ImportReport* report) 
   // Audio: the spectrogram the posterior encoder reads, and the mel of the training loss.
   AudioConfig& a = c.audio;
   a.sample_rate = hp_int("sample_rate", a.sample_rate);
-  if (s.voice.contains("audio") && s.voice["audio"].contains("sample_rate")) a.sample_rate = s.voice["audio"]["sample_rate"].get<int>();
   a.n_fft = hp_int("filter_length", a.n_fft);
   a.hop_length = hp_int("hop_length", a.hop_length);
   a.win_length = hp_int("win_length", a.win_length);
@@ -304,60 +167,16 @@ absl::StatusOr<TrainConfig> Architecture(const Source& s, ImportReport* report) 
                                                       a.n_fft / 2 + 1));
   }
   // Inference defaults the voice ships with.
-  if (s.voice.contains("inference")) {
-    const json& inf = s.voice["inference"];
-    if (inf.contains("noise_scale")) m.noise_scale = inf["noise_scale"].get<double>();
-    if (inf.contains("length_scale")) m.length_scale = inf["length_scale"].get<double>();
-    if (inf.contains("noise_w")) v.noise_scale_w = inf["noise_w"].get<double>();
-  }
+  const json& inf = s.inference;
+  if (inf.contains("noise_scale") && inf["noise_scale"].is_number()) m.noise_scale = inf["noise_scale"].get<double>();
+  if (inf.contains("length_scale") && inf["length_scale"].is_number()) m.length_scale = inf["length_scale"].get<double>();
+  if (inf.contains("noise_w") && inf["noise_w"].is_number()) v.noise_scale_w = inf["noise_w"].get<double>();
   report->architecture = absl::StrCat(
       "VITS: text ", m.hidden_channels, " wide, ", m.n_layers, " layers, ", m.n_heads, " heads; ",
       stochastic ? "stochastic" : "deterministic", " durations; HiFi-GAN ResBlock", v.resblock_type, " from ",
       v.upsample_initial_channels, " channels, rates ", absl::StrJoin(v.upsample_rates, ","), "; ", a.sample_rate, " Hz",
       n_speakers > 1 ? absl::StrCat("; ", n_speakers, " speakers (embedding ", m.speaker_channels, ")") : "");
   return c;
-}
-
-// Piper's phoneme_id_map as a ttsd symbol table of `size` ids. Ids no phoneme uses get private-use code
-// points (U+E000 + id), so the table keeps every id at its place without inventing symbols text can produce.
-absl::StatusOr<SymbolTable> PiperSymbols(const json& map, int64_t size, ImportReport* report) {
-  std::vector<std::string> symbols(static_cast<size_t>(size));
-  for (const auto& [phoneme, ids] : map.items()) {
-    std::vector<std::string> cps;
-    if (!ids.is_array() || ids.empty()) continue;
-    if (ids.size() > 1) {
-      report->notes.push_back(absl::StrCat("phoneme '", phoneme, "' maps to ", ids.size(), " ids; its first is kept"));
-    }
-    const int64_t id = ids[0].get<int64_t>();
-    if (id < 0 || id >= size) {
-      return absl::FailedPreconditionError(absl::StrCat("phoneme_id_map gives '", phoneme, "' id ", id,
-                                                        " but the model's embedding has ", size, " rows"));
-    }
-    if (!SplitUtf8(phoneme, &cps) || cps.size() != 1) {
-      report->notes.push_back(absl::StrCat("phoneme '", phoneme, "' is not one code point; ttsd cannot name id ", id));
-      continue;
-    }
-    if (!symbols[static_cast<size_t>(id)].empty()) {
-      report->notes.push_back(absl::StrCat("phonemes '", symbols[static_cast<size_t>(id)], "' and '", phoneme,
-                                           "' share id ", id, "; the first is kept"));
-      continue;
-    }
-    symbols[static_cast<size_t>(id)] = phoneme;
-  }
-  int unused = 0;
-  for (size_t id = 0; id < symbols.size(); ++id) {
-    if (!symbols[id].empty()) continue;
-    ++unused;
-    const uint32_t cp = 0xE000 + static_cast<uint32_t>(id);
-    symbols[id] = {static_cast<char>(0xE0 | (cp >> 12)), static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
-                   static_cast<char>(0x80 | (cp & 0x3F))};
-  }
-  if (symbols[0] != "_") {
-    return absl::FailedPreconditionError(absl::StrCat("id 0 of phoneme_id_map is '", symbols[0],
-                                                      "', not the pad '_' that ttsd's tables start with"));
-  }
-  if (unused > 0) report->notes.push_back(absl::StrCat(unused, " embedding rows no phoneme uses (kept, unreachable from text)"));
-  return SymbolTable::FromList(std::move(symbols));
 }
 
 // Copies the source's tensors into `model`, folding or re-expressing weight norm where the two differ.
@@ -454,7 +273,7 @@ absl::Status Transfer(const Source& s, models::VitsImpl& model, ImportReport* re
         ": a layer ttsd cannot express; nothing was written"));
   }
   for (const auto& [name, t] : s.discriminator) {
-    if (!used.count("D " + name)) report->unused.push_back(absl::StrCat("model_d.", name, " ", ShapeText(t.Shape())));
+    if (!used.count("D " + name)) report->unused.push_back(absl::StrCat("discriminator ", name, " ", ShapeText(t.Shape())));
   }
   for (const auto& u : s.unused) report->unused.push_back(u);
   return absl::OkStatus();
@@ -487,36 +306,23 @@ absl::StatusOr<ImportReport> ImportVoice(const ImportOptions& o) {
 namespace {
 
 absl::StatusOr<ImportReport> Import(const ImportOptions& o) {
-  if (o.format != "piper") {
-    return absl::UnimplementedError(absl::StrCat("--from ", o.format, ": not read yet (piper is)"));
-  }
-  TTSD_ASSIGN_OR_RETURN(auto ckpt, TorchCheckpoint::Open(o.source));
-  TTSD_ASSIGN_OR_RETURN(Source src, ReadPiper(o, *ckpt));
-  ckpt.reset();
+  absl::StatusOr<Source> read = o.format == "piper"  ? ReadPiperSource(o)
+                                : o.format == "vits" ? ReadVitsSource(o)
+                                                     : absl::UnimplementedError(absl::StrCat(
+                                                           "--from ", o.format, ": not read yet (piper and vits are)"));
+  TTSD_RETURN_IF_ERROR(read.status());
+  Source& src = *read;
   ImportReport report;
+  report.notes = src.notes;
   TTSD_ASSIGN_OR_RETURN(TrainConfig cfg, Architecture(src, &report));
   cfg.name = fs::path(o.source).stem().string();
   cfg.text.mode = "phonemes";
-  if (src.voice.contains("espeak") && src.voice["espeak"].contains("voice")) {
-    cfg.text.language = src.voice["espeak"]["voice"].get<std::string>();
-  }
-  const int64_t n_symbols = src.generator.at("enc_p.emb.weight").Shape()[0];
-  TTSD_ASSIGN_OR_RETURN(SymbolTable symbols, PiperSymbols(src.voice["phoneme_id_map"], n_symbols, &report));
-  std::vector<std::string> speakers = {cfg.name};
-  const int64_t n_speakers = src.generator.count("emb_g.weight") ? src.generator.at("emb_g.weight").Shape()[0] : 1;
-  if (n_speakers > 1) {
-    speakers.assign(static_cast<size_t>(n_speakers), "");
-    if (src.voice.contains("speaker_id_map") && src.voice["speaker_id_map"].is_object()) {
-      for (const auto& [name, id] : src.voice["speaker_id_map"].items()) {
-        if (id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < n_speakers) {
-          speakers[id.get<size_t>()] = name;
-        }
-      }
-    }
-    for (size_t i = 0; i < speakers.size(); ++i) {
-      if (speakers[i].empty()) speakers[i] = absl::StrCat("speaker_", i);
-    }
-  }
+  cfg.text.language = src.language;
+  cfg.text.add_blank = src.add_blank;
+  const SymbolTable& symbols = *src.symbols;
+  const int64_t n_symbols = symbols.size();
+  std::vector<std::string> speakers = src.speakers.empty() ? std::vector<std::string>{cfg.name} : src.speakers;
+  const int64_t n_speakers = static_cast<int64_t>(speakers.size());
   models::Vits model(cfg.model, cfg.audio, n_symbols, n_speakers);
   TTSD_RETURN_IF_ERROR(Transfer(src, *model, &report));
 

@@ -18,6 +18,7 @@ struct SynthesizeOptions {
   std::string resynthesize;  // a recording, instead of text
   std::string out;
   std::string mel_out;
+  std::string wave_npy;  // the samples as float32 .npy (the WAV is 16-bit)
   core::inference::SynthesisOptions synth;
   int threads = 0;
 };
@@ -39,6 +40,10 @@ int RunSynthesize(const SynthesizeOptions& opt) {
   if (auto st = core::WriteWav16(opt.out, result->wave, result->sample_rate); !st.ok()) return ReportError(st);
   if (!opt.mel_out.empty()) {
     if (auto st = core::WriteNpy(opt.mel_out, result->mel); !st.ok()) return ReportError(st);
+  }
+  if (!opt.wave_npy.empty()) {
+    core::FloatMatrix samples{1, static_cast<int64_t>(result->wave.size()), result->wave};
+    if (auto st = core::WriteNpy(opt.wave_npy, samples); !st.ok()) return ReportError(st);
   }
   const bool vits = (*synth)->config().model.type == "vits";
   if (!opt.resynthesize.empty()) {
@@ -64,6 +69,8 @@ void AddSynthesizeOptions(CLI::App* s, const std::shared_ptr<SynthesizeOptions>&
                                     "tool's ids, to compare its output with ttsd's)")
       ->delimiter(',');
   s->add_option("--mel-out", opt->mel_out, "Also write the log-mel as .npy");
+  s->add_option("--wave-npy", opt->wave_npy, "Also write the samples as float32 .npy (exact, for comparing with "
+                                              "another tool's output; the WAV is 16-bit)");
   s->add_option("--speaker", opt->synth.speaker, "Speaker name (multi-speaker voices)");
   s->add_option("--noise-scale", opt->synth.noise_scale, "Prior temperature, >= 0 (default: the config's)")
       ->check(CLI::NonNegativeNumber);

@@ -1,5 +1,5 @@
 // The native torch.save reader: the pickle machine on hand-written streams (what it tolerates and what
-// it refuses), then real files written by PyTorch (tests/data/interop, made by make_piper_fixtures.py):
+// it refuses), then real files written by PyTorch (tests/data/interop, made by fixtures.py):
 // tensors of several dtypes, views that share a storage, and the classes checkpoints pickle besides
 // tensors. Damaged files fail with messages that say so.
 #include <gmock/gmock.h>

@@ -1,5 +1,5 @@
 // `ttsd import` against the sources' own code: each fixture in tests/data/interop is a small VITS that
-// piper-tts's training code built, saved as its trainer saves, and ran (make_piper_fixtures.py). The
+// piper-tts's training code built, saved as its trainer saves, and ran (fixtures.py). The
 // imported checkpoint, spoken by ttsd's Synthesizer on the same phoneme ids with noise 0, must give the
 // same waveform: same length, SI-SDR >= 60 dB. Then the refusals: nothing is written for a bad source.
 #include <gmock/gmock.h>
@@ -42,14 +42,14 @@ double SiSdr(const std::vector<float>& estimate, const std::vector<float>& refer
   return 10 * std::log10(target / error);
 }
 
-class PiperParityTest : public ::testing::TestWithParam<std::string> {};
+class ParityTest : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(PiperParityTest, ImportedVoiceSpeaksAsPipersOwnInference) {
+TEST_P(ParityTest, ImportedVoiceSpeaksAsTheSourcesOwnInference) {
   testing::TempDir tmp;
   const std::string dir = Fixture(GetParam());
   ImportOptions o;
-  o.format = "piper";
-  o.source = dir + "/model.ckpt";  // its config.json lies beside it and is found
+  o.format = GetParam().substr(0, GetParam().find('-'));  // piper-xlow -> piper
+  o.source = dir + (o.format == "vits" ? "/G.pth" : "/model.ckpt");  // config.json beside it is found
   o.out = tmp.Join("voice.pt");
   auto report = ImportVoice(o);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -62,7 +62,7 @@ TEST_P(PiperParityTest, ImportedVoiceSpeaksAsPipersOwnInference) {
   auto meta = train::Checkpointer::ReadMeta(o.out);
   ASSERT_TRUE(meta.ok()) << meta.status();
   auto parent = nlohmann::json::parse(meta->parent_json);
-  EXPECT_EQ(parent["imported_from"], "piper");
+  EXPECT_EQ(parent["imported_from"], o.format);
   EXPECT_EQ(parent["sha256"].get<std::string>().size(), 64u);
 
   auto ref = nlohmann::json::parse(*ReadFileToString(dir + "/reference.json"));
@@ -83,10 +83,12 @@ TEST_P(PiperParityTest, ImportedVoiceSpeaksAsPipersOwnInference) {
   RecordProperty("si_sdr_db", std::to_string(sdr));
 }
 
-INSTANTIATE_TEST_SUITE_P(Architectures, PiperParityTest,
-                         ::testing::Values("piper-xlow", "piper-medium", "piper-multispeaker", "piper-deterministic"),
+INSTANTIATE_TEST_SUITE_P(Sources, ParityTest,
+                         ::testing::Values("piper-xlow", "piper-high", "piper-multispeaker", "piper-deterministic",
+                                           "vits-ljs", "vits-vctk"),
                          [](const auto& info) {
-                           std::string n = info.param.substr(6);
+                           std::string n = info.param;
+                           n.replace(n.find('-'), 1, "_");
                            return n;
                          });
 

