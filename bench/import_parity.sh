@@ -20,12 +20,15 @@ for dir in "$@"; do
     format=vits
     source="$dir/G.pth"
     [ -f "$dir/D.pth" ] && extra=(--discriminator "$dir/D.pth")
+  elif [ -f "$dir/model.pth" ]; then
+    format=coqui
+    source="$dir/model.pth"
   fi
   start=$(date +%s.%N)
   "$ttsd" import "$format" "$source" --config "$dir/config.json" "${extra[@]}" --out "$work/$name.pt" > "$work/$name.log"
   end=$(date +%s.%N)
   ids=$(python3 -c "import json,sys; print(','.join(map(str, json.load(open(sys.argv[1]))['ids'])))" "$dir/reference.json")
-  speaker=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['speaker_id']; print('' if s is None else 'speaker_%d' % s)" "$dir/reference.json")
+  speaker=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); s=r['speaker_id']; print('' if s is None else r.get('speaker_name') or 'speaker_%d' % s)" "$dir/reference.json")
   "$ttsd" synthesize --checkpoint "$work/$name.pt" --ids "$ids" ${speaker:+--speaker "$speaker"} --noise-scale 0 \
     --noise-scale-w 0 --length-scale 1 --out "$work/$name.wav" --wave-npy "$work/$name.npy" > /dev/null
   python3 - "$dir/reference.npy" "$work/$name.npy" "$name" "$format" "$(echo "$end - $start" | bc)" <<'PY'

@@ -150,6 +150,8 @@ struct VitsConfig {
   int flow_kernel = 5;
   std::string duration_predictor = "stochastic";  // stochastic | deterministic
   int sdp_flows = 4;               // spline flows of the stochastic duration predictor
+  int sdp_channels = 0;            // its width; 0: hidden_channels (the paper; Coqui's is 192 at any width)
+  double dp_norm_eps = 1e-5;       // the deterministic predictor's LayerNorm epsilon (Coqui's: 1e-4)
   double sdp_dropout = 0.5;
   int upsample_initial_channels = 512;  // HiFi-GAN generator width; halves at every upsampling
   std::vector<int> upsample_rates = {8, 8, 2, 2};     // product must equal audio.hop_length
@@ -180,6 +182,8 @@ struct VitsConfig {
     v("flow_kernel", flow_kernel);
     v("duration_predictor", duration_predictor);
     v("sdp_flows", sdp_flows);
+    v("sdp_channels", sdp_channels);
+    v("dp_norm_eps", dp_norm_eps);
     v("sdp_dropout", sdp_dropout);
     v("upsample_initial_channels", upsample_initial_channels);
     v("upsample_rates", upsample_rates);

@@ -268,6 +268,8 @@ void ValidateVits(const TrainConfig& c, ConfigErrors& e) {
   if (v.flow_kernel % 2 == 0) e.Add("model.vits.flow_kernel", "must be odd");
   CheckEnum(e, "model.vits.duration_predictor", v.duration_predictor, {"stochastic", "deterministic"});
   if (v.sdp_dropout < 0 || v.sdp_dropout >= 1) e.Add("model.vits.sdp_dropout", "must be in [0, 1)");
+  if (v.sdp_channels < 0) e.Add("model.vits.sdp_channels", "must be >= 0 (0: hidden_channels)");
+  if (!(v.dp_norm_eps > 0 && v.dp_norm_eps < 1)) e.Add("model.vits.dp_norm_eps", "must be in (0, 1)");
   const auto& rates = v.upsample_rates;
   if (rates.empty()) e.Add("model.vits.upsample_rates", "must list at least one rate");
   if (v.upsample_kernels.size() != rates.size()) {

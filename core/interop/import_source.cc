@@ -70,9 +70,46 @@ json ToJsonAt(const PyValue& v, int depth) {
 
 json ToJson(const PyValue& value) { return ToJsonAt(value, 0); }
 
+namespace {
+
+// Python's json writes Infinity and NaN (Coqui's config.json has "max_audio_len": Infinity), which JSON
+// does not allow: outside strings they become null, which no architecture field is.
+std::string WithoutNonFinite(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (const char* token : {"-Infinity", "Infinity", "NaN"}) {
+      const size_t n = std::char_traits<char>::length(token);
+      if (text.compare(i, n, token) == 0) {
+        out += "null";
+        i += n - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<json> ReadJsonFile(const std::string& path) {
   TTSD_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json j = json::parse(WithoutNonFinite(text), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return absl::InvalidArgumentError(absl::StrCat(path, ": not a JSON object"));
   return j;
 }

@@ -1,7 +1,7 @@
 // What `ttsd import` reads from another tool's voice before it builds a ttsd model: the tensors (grouped
 // into weight-norm pairs), the architecture the source's own config states, the symbol table, the
 // speakers and the text and inference settings. One reader per source format (piper_source.cc,
-// vits_source.cc); vits_import.cc turns a Source into a ttsd checkpoint.
+// vits_source.cc, coqui_source.cc); vits_import.cc turns a Source into a ttsd checkpoint.
 #pragma once
 
 #include <torch/torch.h>
@@ -30,12 +30,12 @@ struct SourceTensor {
 using SourceTensors = std::map<std::string, SourceTensor>;  // by base name ("dec.ups.0.weight")
 
 struct Source {
-  std::string format;                      // piper | vits
+  std::string format;                      // piper | vits | coqui
   SourceTensors generator, discriminator;  // the authors' module names, without Piper's model_g. / model_d.
   std::vector<std::string> unused;         // tensors of other networks (Piper's model_mrd, ...), with shapes
   // The architecture in Piper's hyper-parameter names (upsample_rates, resblock_dilation_sizes,
   // sample_rate, filter_length, hop_length, win_length, mel_channels, mel_fmin, mel_fmax, segment_size,
-  // p_dropout); what the tensors' shapes say wins over it.
+  // p_dropout, and ttsd's dp_norm_eps); what the tensors' shapes say wins over it.
   nlohmann::json hparams = nlohmann::json::object();
   std::optional<SymbolTable> symbols;
   std::vector<std::string> speakers;       // by id; empty for a single-speaker voice
@@ -48,6 +48,7 @@ struct Source {
 
 absl::StatusOr<Source> ReadPiperSource(const ImportOptions& options);
 absl::StatusOr<Source> ReadVitsSource(const ImportOptions& options);
+absl::StatusOr<Source> ReadCoquiSource(const ImportOptions& options);
 
 // Shared by the readers.
 absl::StatusOr<SourceTensors> GroupWeightNorm(const std::map<std::string, torch::Tensor>& flat);

@@ -86,6 +86,8 @@ absl::StatusOr<TrainConfig> Architecture(const Source& s, ImportReport* report) 
   if (stochastic) {
     v.sdp_flows = Count(g, "dp.flows.", ".pre.weight", 2, 1);
     const int post_flows = Count(g, "dp.post_flows.", ".pre.weight", 2, 1);
+    TTSD_ASSIGN_OR_RETURN(auto dp_pre, need("dp.pre.weight"));
+    if (dp_pre[0] != m.hidden_channels) v.sdp_channels = static_cast<int>(dp_pre[0]);
     if (post_flows != v.sdp_flows) {
       return absl::FailedPreconditionError(absl::StrCat("the duration predictor has ", v.sdp_flows, " flows but ",
                                                         post_flows, " posterior flows: ttsd builds as many of each"));
@@ -93,6 +95,7 @@ absl::StatusOr<TrainConfig> Architecture(const Source& s, ImportReport* report) 
   } else {
     TTSD_ASSIGN_OR_RETURN(auto dp1, need("dp.conv_1.weight"));
     m.filter_channels_dp = static_cast<int>(dp1[0]);
+    if (hp.contains("dp_norm_eps") && hp["dp_norm_eps"].is_number()) v.dp_norm_eps = hp["dp_norm_eps"].get<double>();
   }
   int64_t n_speakers = 1;
   if (auto it = g.find("emb_g.weight"); it != g.end()) {
@@ -306,10 +309,11 @@ absl::StatusOr<ImportReport> ImportVoice(const ImportOptions& o) {
 namespace {
 
 absl::StatusOr<ImportReport> Import(const ImportOptions& o) {
-  absl::StatusOr<Source> read = o.format == "piper"  ? ReadPiperSource(o)
-                                : o.format == "vits" ? ReadVitsSource(o)
-                                                     : absl::UnimplementedError(absl::StrCat(
-                                                           "--from ", o.format, ": not read yet (piper and vits are)"));
+  absl::StatusOr<Source> read = o.format == "piper"   ? ReadPiperSource(o)
+                                : o.format == "vits"  ? ReadVitsSource(o)
+                                : o.format == "coqui" ? ReadCoquiSource(o)
+                                                      : absl::InvalidArgumentError(absl::StrCat(
+                                                            "unknown source format '", o.format, "' (piper, vits, coqui)"));
   TTSD_RETURN_IF_ERROR(read.status());
   Source& src = *read;
   ImportReport report;

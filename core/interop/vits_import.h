@@ -14,9 +14,10 @@
 namespace ttsd::core::interop {
 
 struct ImportOptions {
-  std::string format;              // piper | vits (the authors' G_*.pth)
+  std::string format;              // piper | vits (the authors' G_*.pth) | coqui
   std::string source;              // the checkpoint file
-  std::string config;              // the source's JSON config (Piper: config.json / voice.onnx.json)
+  std::string config;              // the source's JSON config (Piper: config.json / voice.onnx.json;
+                                   // Coqui: optional, its checkpoint carries one)
   std::string discriminator;       // vits: the D_*.pth beside G_*.pth (optional)
   std::string out;                 // the ttsd checkpoint to write
 };

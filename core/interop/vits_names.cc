@@ -73,4 +73,31 @@ std::optional<std::string> VitsDiscriminatorName(const std::string& name) {
   return "discriminator." + absl::StrJoin(t, ".");
 }
 
+std::optional<std::string> CoquiToVitsName(const std::string& name) {
+  std::vector<std::string> t = absl::StrSplit(name, '.');
+  if (t.size() < 2) return std::nullopt;
+  static const auto* kTops = new std::map<std::string, std::string>{{"text_encoder", "enc_p"},
+                                                                    {"posterior_encoder", "enc_q"},
+                                                                    {"flow", "flow"},
+                                                                    {"duration_predictor", "dp"},
+                                                                    {"waveform_decoder", "dec"},
+                                                                    {"emb_g", "emb_g"}};
+  if (t[0] == "disc" && t.size() > 2 && t[1] == "nets") {
+    t.erase(t.begin());
+    t[0] = "discriminators";
+    return absl::StrJoin(t, ".");
+  }
+  auto top = kTops->find(t[0]);
+  if (top == kTops->end()) return std::nullopt;
+  t[0] = top->second;
+  int i = 0;
+  if (t[0] == "flow" && t.size() > 3 && t[1] == "flows" && Index(t[2], &i)) t[2] = std::to_string(2 * i);
+  if (t[0] == "dp" && t.size() > 3 && (t[1] == "flows" || t[1] == "post_flows") && Index(t[2], &i)) {
+    t[2] = std::to_string(i == 0 ? 0 : 2 * i - 1);
+    if (t[3] == "translation") t[3] = "m";
+    if (t[3] == "log_scale") t[3] = "logs";
+  }
+  return absl::StrJoin(t, ".");
+}
+
 }  // namespace ttsd::core::interop

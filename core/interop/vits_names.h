@@ -18,4 +18,10 @@ std::optional<std::string> VitsGeneratorName(const std::string& name, bool stoch
 // discriminator first), as the authors' MultiPeriodDiscriminator.
 std::optional<std::string> VitsDiscriminatorName(const std::string& name);
 
+// Coqui TTS's VITS names -> the authors' ("text_encoder." -> "enc_p.", "waveform_decoder." -> "dec.",
+// "disc.nets.N" -> "discriminators.N"; its flows hold no Flip modules, so flow.flows.N is the authors'
+// flows.2N and duration_predictor.flows.N (N > 0) their flows.2N-1). nullopt for what the authors'
+// layout has no place for (a language embedding).
+std::optional<std::string> CoquiToVitsName(const std::string& name);
+
 }  // namespace ttsd::core::interop

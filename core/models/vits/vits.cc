@@ -118,10 +118,10 @@ VitsImpl::VitsImpl(const ModelConfig& c, const AudioConfig& a, int64_t n_symbols
   posterior = register_module("posterior", PosteriorEncoder(c, a.n_fft / 2 + 1, gin));
   flow = register_module("flow", VitsFlow(c, gin));
   if (v.duration_predictor == "deterministic") {
-    dp = register_module("dp", DurationPredictor(c.hidden_channels, c.filter_channels_dp, 3, v.sdp_dropout, gin));
+    dp = register_module("dp", DurationPredictor(c.hidden_channels, c.filter_channels_dp, 3, v.sdp_dropout, gin, v.dp_norm_eps));
   } else {
-    sdp = register_module("sdp", StochasticDurationPredictor(c.hidden_channels, c.hidden_channels, 3, v.sdp_dropout,
-                                                             v.sdp_flows, gin));
+    const int64_t width = v.sdp_channels > 0 ? v.sdp_channels : c.hidden_channels;
+    sdp = register_module("sdp", StochasticDurationPredictor(c.hidden_channels, width, 3, v.sdp_dropout, v.sdp_flows, gin));
   }
   decoder = register_module("decoder", HifiGanGenerator(v, v.inter_channels, gin));
   if (n_speakers > 1) speaker_emb = register_module("speaker_emb", torch::nn::Embedding(n_speakers, c.speaker_channels));

@@ -49,7 +49,8 @@ TEST_P(ParityTest, ImportedVoiceSpeaksAsTheSourcesOwnInference) {
   const std::string dir = Fixture(GetParam());
   ImportOptions o;
   o.format = GetParam().substr(0, GetParam().find('-'));  // piper-xlow -> piper
-  o.source = dir + (o.format == "vits" ? "/G.pth" : "/model.ckpt");  // config.json beside it is found
+  o.source = dir + (o.format == "vits" ? "/G.pth" : o.format == "coqui" ? "/model.pth" : "/model.ckpt");
+  // Piper's and VITS's config.json beside the checkpoint is found; Coqui's checkpoint carries its own.
   o.out = tmp.Join("voice.pt");
   auto report = ImportVoice(o);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -74,7 +75,11 @@ TEST_P(ParityTest, ImportedVoiceSpeaksAsTheSourcesOwnInference) {
   so.noise_scale = 0;
   so.noise_scale_w = 0;
   so.length_scale = 1;
-  if (!ref["speaker_id"].is_null()) so.speaker = "speaker_" + std::to_string(ref["speaker_id"].get<int>());
+  if (!ref["speaker_id"].is_null()) {  // Coqui's names come from its speakers.pth, the others' are numbered
+    so.speaker = ref.value("speaker_name", nlohmann::json()).is_string()
+                     ? ref["speaker_name"].get<std::string>()
+                     : "speaker_" + std::to_string(ref["speaker_id"].get<int>());
+  }
   auto out = (*synth)->SynthesizeIds(ref["ids"].get<std::vector<int64_t>>(), so);
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_EQ(out->wave.size(), wave->data.size());
@@ -85,7 +90,7 @@ TEST_P(ParityTest, ImportedVoiceSpeaksAsTheSourcesOwnInference) {
 
 INSTANTIATE_TEST_SUITE_P(Sources, ParityTest,
                          ::testing::Values("piper-xlow", "piper-high", "piper-multispeaker", "piper-deterministic",
-                                           "vits-ljs", "vits-vctk"),
+                                           "vits-ljs", "vits-vctk", "coqui-vits", "coqui-multispeaker"),
                          [](const auto& info) {
                            std::string n = info.param;
                            n.replace(n.find('-'), 1, "_");
