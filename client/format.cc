@@ -58,6 +58,9 @@ std::string FormatValues(const google::protobuf::Map<std::string, double>& value
 std::string FormatLineage(const ttsd::v1::Lineage& l) {
   std::string out = l.job_id() > 0 ? "job " + std::to_string(l.job_id()) + " " : std::string();
   out += "step " + std::to_string(l.step()) + " (sha256 " + l.sha256().substr(0, 12) + "): " + l.path();
+  if (!l.imported_from().empty()) {
+    out += ", imported from " + l.imported_from() + " " + l.source_path() + " (sha256 " + l.source_sha256().substr(0, 12) + ")";
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/common/file_util.h"
 #include "core/common/sha256.h"
 #include "core/common/status.h"
 #include "core/config/config_yaml.h"
@@ -282,6 +283,29 @@ absl::Status Transfer(const Source& s, models::VitsImpl& model, ImportReport* re
   return absl::OkStatus();
 }
 
+// A fine-tune of the imported voice: its architecture, audio and text settings as imported (a fine-tune
+// must keep them; the pre-flight checks), the paper's fine-tuning habits for the rest, and no dataset
+// yet: the user names one.
+absl::Status WriteFinetuneConfig(const ImportOptions& o, TrainConfig cfg, const std::string& checkpoint) {
+  const std::string stem = fs::path(o.source).stem().string();
+  cfg.name = stem + "-finetune";
+  cfg.output_dir = "runs/" + cfg.name;
+  cfg.data.path.clear();
+  cfg.training.max_steps = 2000;
+  cfg.training.scheduler = "constant";
+  cfg.training.learning_rate = 1e-4;
+  cfg.validation.interval_steps = 200;
+  cfg.validation.samples = 2;
+  cfg.checkpoint.interval_steps = 200;
+  cfg.checkpoint.best_metric = "val/mcd";
+  cfg.finetune.pretrained_model_path = checkpoint;
+  const std::string header = absl::StrCat(
+      "# Fine-tune ", stem, " (imported by `ttsd import ", o.format, "`). Set data.path to your dataset (and\n",
+      "# text.* to its language), keep the model and audio sections: they are the imported voice's. Then\n",
+      "#   ttsd train --config <this file>     or     ttsctl submit <this file>\n");
+  return WriteFileAtomic(o.finetune_config, header + EmitConfigYaml(cfg));
+}
+
 }  // namespace
 
 std::string ImportReport::ToString() const {
@@ -291,19 +315,8 @@ std::string ImportReport::ToString() const {
   for (const auto& u : unused) absl::StrAppend(&s, "  unused: ", u, "\n");
   for (const auto& n : notes) absl::StrAppend(&s, "Note     ", n, "\n");
   absl::StrAppend(&s, "Wrote    ", out, " (sha256 ", sha256.substr(0, 16), "...)\n");
+  if (!finetune_config.empty()) absl::StrAppend(&s, "Wrote    ", finetune_config, " (set its data.path, then train)\n");
   return s;
-}
-
-namespace {
-absl::StatusOr<ImportReport> Import(const ImportOptions& o);
-}  // namespace
-
-absl::StatusOr<ImportReport> ImportVoice(const ImportOptions& o) {
-  try {
-    return Import(o);
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("import of ", o.source, " failed in LibTorch: ", e.what_without_backtrace()));
-  }
 }
 
 namespace {
@@ -343,8 +356,21 @@ absl::StatusOr<ImportReport> Import(const ImportOptions& o) {
   TTSD_ASSIGN_OR_RETURN(train::CheckpointInfo info, train::SaveCheckpointFile(o.out, *model, meta));
   report.out = info.path;
   report.sha256 = info.sha256;
+  if (!o.finetune_config.empty()) {
+    TTSD_RETURN_IF_ERROR(WriteFinetuneConfig(o, cfg, fs::absolute(info.path).string()));
+    report.finetune_config = o.finetune_config;
+  }
   return report;
 }
 
 }  // namespace
+
+absl::StatusOr<ImportReport> ImportVoice(const ImportOptions& o) {
+  try {
+    return Import(o);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("import of ", o.source, " failed in LibTorch: ", e.what_without_backtrace()));
+  }
+}
+
 }  // namespace ttsd::core::interop

@@ -20,6 +20,7 @@ struct ImportOptions {
                                    // Coqui: optional, its checkpoint carries one)
   std::string discriminator;       // vits: the D_*.pth beside G_*.pth (optional)
   std::string out;                 // the ttsd checkpoint to write
+  std::string finetune_config;     // also write a fine-tune config starting from it (optional)
 };
 
 struct ImportReport {
@@ -28,6 +29,7 @@ struct ImportReport {
   std::vector<std::string> unused;       // source tensors ttsd does not use (name and shape)
   std::vector<std::string> notes;        // what is missing and what it means for a fine-tune
   std::string out, sha256;
+  std::string finetune_config;           // written, when asked for
   std::string ToString() const;
 };
 

@@ -184,6 +184,18 @@ absl::StatusOr<PretrainedModel> OpenPretrained(const std::string& path) {
   return m;
 }
 
+std::string LineageJson(const PretrainedModel& base, int64_t job_id) {
+  nlohmann::json j{{"path", base.path}, {"sha256", base.sha256}, {"step", base.meta.state.step}};
+  if (job_id >= 0) j["job_id"] = job_id;
+  auto parent = nlohmann::json::parse(base.meta.parent_json, nullptr, /*allow_exceptions=*/false);
+  if (parent.is_object() && parent.contains("imported_from")) {
+    j["imported_from"] = parent["imported_from"];
+    j["source_path"] = parent.value("path", std::string());
+    j["source_sha256"] = parent.value("sha256", std::string());
+  }
+  return j.dump();
+}
+
 FinetuneReport CheckCompatibility(const PretrainedModel& base, const TrainConfig& cfg, const SymbolTable& symbols) {
   FinetuneReport r;
   const TrainConfig& b = base.config;

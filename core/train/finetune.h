@@ -42,6 +42,11 @@ struct PretrainedModel {
 // `path`: a checkpoint file, or a run folder (its best checkpoint, else its latest). Verifies the sha256.
 absl::StatusOr<PretrainedModel> OpenPretrained(const std::string& path);
 
+// What a fine-tune records of its base ({"path", "sha256", "step"}, with "job_id" when the daemon named it
+// by job), and, when the base came from `ttsd import`, where that came from ({"imported_from",
+// "source_path", "source_sha256"}), so the chain back to another tool's file is never lost.
+std::string LineageJson(const PretrainedModel& base, int64_t job_id = -1);
+
 // The pre-flight report of fine-tuning `base` with `cfg` (and `symbols`, the new run's table).
 FinetuneReport CheckCompatibility(const PretrainedModel& base, const TrainConfig& cfg, const SymbolTable& symbols);
 

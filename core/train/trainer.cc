@@ -128,7 +128,7 @@ CheckpointMeta Run::Meta() const {
   m.speakers_json = nlohmann::json(ds_.speakers).dump();
   m.device = device_.str();
   if (base_) {
-    m.parent_json = nlohmann::json{{"path", base_->path}, {"sha256", base_->sha256}, {"step", base_->meta.state.step}}.dump();
+    m.parent_json = LineageJson(*base_);
   }
   m.state.loss_scale = scaler_.scale;
   m.state.loss_scale_good_steps = scaler_.good_steps;

@@ -1,6 +1,5 @@
 #include "server/api/finetune_base.h"
 
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status.h"
@@ -37,8 +36,7 @@ absl::StatusOr<std::string> ResolveFinetuneBase(core::TrainConfig* config,
     return absl::InvalidArgumentError(
         absl::StrCat("the base model cannot be fine-tuned with this config:\n", report.ToString()));
   }
-  return nlohmann::json{{"job_id", parent_job}, {"step", base.meta.state.step}, {"sha256", base.sha256}, {"path", base.path}}
-      .dump();
+  return core::train::LineageJson(base, parent_job);
 }
 
 }  // namespace ttsd::server::api

@@ -42,6 +42,9 @@ void RegisterImportCommands(CLI::App& app, int* exit_code) {
                      "vits: the D_*.pth saved with G_*.pth, so a fine-tune keeps the trained discriminators")
       ->check(CLI::ExistingFile);
   import->add_option("--out", opt->out, "The ttsd checkpoint to write (and its .sha256)")->required();
+  import->add_option("--finetune-config", opt->finetune_config,
+                     "Also write a fine-tune config that starts from the imported voice (its model and audio "
+                     "sections; set data.path)");
   import->callback([opt, exit_code] { *exit_code = RunImport(*opt); });
 }
 

@@ -93,6 +93,9 @@ ttsd::v1::Job ToApiJob(const store::JobRecord& r) {
       j.mutable_parent()->set_step(p.value("step", int64_t{0}));
       j.mutable_parent()->set_sha256(p.value("sha256", std::string()));
       j.mutable_parent()->set_path(p.value("path", std::string()));
+      j.mutable_parent()->set_imported_from(p.value("imported_from", std::string()));
+      j.mutable_parent()->set_source_path(p.value("source_path", std::string()));
+      j.mutable_parent()->set_source_sha256(p.value("source_sha256", std::string()));
     }
   }
   return j;
