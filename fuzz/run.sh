@@ -14,7 +14,7 @@ mkdir -p "$ARTIFACTS"
 # Leaks are reported by LeakSanitizer at exit; a failed allocation is a finding, not a crash of the tool.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-for target in config wav manifest worker_pipe submit_request; do
+for target in config wav manifest worker_pipe submit_request pickle; do
   fuzzer="$BIN/${target}_fuzzer"
   if [ -d "$ROOT/regressions/$target" ]; then
     "$fuzzer" -runs=1 "$ROOT"/regressions/"$target"/* > "$SCRATCH/$target.replay" 2>&1 ||

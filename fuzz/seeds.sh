@@ -6,7 +6,7 @@
 set -euo pipefail
 OUT=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$OUT"/{config,wav,manifest,worker_pipe,submit_request}
+mkdir -p "$OUT"/{config,wav,manifest,worker_pipe,submit_request,pickle}
 cp "$ROOT"/examples/quickstart.yaml "$ROOT"/examples/multispeaker.yaml "$ROOT"/examples/finetune.yaml "$ROOT"/examples/vits.yaml \
   "$ROOT"/examples/finetune-vi.yaml "$OUT/config/"
 
@@ -46,3 +46,10 @@ encode ttsd.v1.SubmitJobRequest "config_yaml: \"data:\\n  path: voice\\nmodel:\\
   > "$OUT/submit_request/tiny"
 encode ttsd.v1.SubmitJobRequest "config_yaml: \"$(sed 's/"/\\"/g' "$ROOT/examples/quickstart.yaml" | awk '{printf "%s\\n", $0}')\"" \
   > "$OUT/submit_request/quickstart"
+
+# The data.pkl of real torch.save files (tests/data/interop): a Lightning checkpoint, the authors' VITS,
+# Coqui's, and one with what checkpoints pickle besides tensors.
+for f in oddities.pt piper-xlow/model.ckpt vits-ljs/G.pth coqui-vits/model.pth; do
+  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); n = [x for x in z.namelist() if x.endswith("/data.pkl")][0]; sys.stdout.buffer.write(z.read(n))' \
+    "$ROOT/tests/data/interop/$f" > "$OUT/pickle/$(echo "$f" | tr / -).pkl"
+done

@@ -12,22 +12,6 @@ namespace {
 
 using Kind = PyValue::Kind;
 
-PyRef Make(Kind kind) {
-  auto v = std::make_shared<PyValue>();
-  v->kind = kind;
-  return v;
-}
-PyRef MakeString(std::string s, Kind kind = Kind::kString) {
-  auto v = Make(kind);
-  v->text = std::move(s);
-  return v;
-}
-PyRef MakeInt(int64_t i) {
-  auto v = Make(Kind::kInt);
-  v->integer = i;
-  return v;
-}
-
 // torch's dtype names, from the names of its dtype objects ("torch.half") or storage classes.
 std::string CanonicalDtype(std::string_view name) {
   static const std::map<std::string_view, std::string_view> kNames = {
@@ -43,9 +27,46 @@ class Machine {
  public:
   explicit Machine(std::string_view data) : data_(data) {}
 
-  absl::StatusOr<PyRef> Run();
+  // The value, or an error. A pickle may make a container hold itself (Python allows it); ttsd never
+  // needs that, and such a value could not be freed, so it is refused and every value is released.
+  absl::StatusOr<PyRef> Parse() {
+    absl::StatusOr<PyRef> out = Run();
+    if (out.ok() && HasCycle(*out)) out = absl::InvalidArgumentError("pickle: a value that contains itself");
+    if (!out.ok()) {
+      stack_.clear();
+      memo_.clear();
+      for (auto& weak : made_) {
+        if (PyRef v = weak.lock()) {
+          v->items.clear();
+          v->entries.clear();
+          v->klass = v->args = v->state = v->storage = nullptr;
+        }
+      }
+    }
+    return out;
+  }
 
  private:
+  absl::StatusOr<PyRef> Run();
+  static bool HasCycle(const PyRef& root);
+
+  PyRef Make(Kind kind) {
+    auto v = std::make_shared<PyValue>();
+    v->kind = kind;
+    made_.push_back(v);
+    return v;
+  }
+  PyRef MakeString(std::string s, Kind kind = Kind::kString) {
+    auto v = Make(kind);
+    v->text = std::move(s);
+    return v;
+  }
+  PyRef MakeInt(int64_t i) {
+    auto v = Make(Kind::kInt);
+    v->integer = i;
+    return v;
+  }
+
   absl::Status Error(const std::string& what) const {
     return absl::InvalidArgumentError(
         absl::StrCat("pickle: ", what, " (opcode 0x", absl::Hex(static_cast<unsigned char>(op_)), " at byte ", op_at_, ")"));
@@ -133,7 +154,49 @@ class Machine {
   std::vector<PyRef> stack_;
   std::vector<size_t> marks_;
   std::vector<PyRef> memo_;
+  std::vector<std::weak_ptr<PyValue>> made_;  // every value made, to break what a failed parse leaves
 };
+
+// Depth-first over children with an explicit stack: grey while a value's children are being visited.
+bool Machine::HasCycle(const PyRef& root) {
+  struct Visit {
+    const PyValue* value;
+    std::vector<const PyValue*> children;
+    size_t next = 0;
+  };
+  auto visit = [](const PyValue* v) {
+    Visit out{v, {}, 0};
+    for (const auto& x : v->items) out.children.push_back(x.get());
+    for (const auto& [k, x] : v->entries) {
+      out.children.push_back(k.get());
+      out.children.push_back(x.get());
+    }
+    for (const PyRef* x : {&v->klass, &v->args, &v->state, &v->storage}) out.children.push_back(x->get());
+    return out;
+  };
+  std::map<const PyValue*, bool> done;  // false: grey (on the current path), true: black
+  std::vector<Visit> path;
+  path.push_back(visit(root.get()));
+  done[root.get()] = false;
+  while (!path.empty()) {
+    Visit& top = path.back();
+    if (top.next == top.children.size()) {
+      done[top.value] = true;
+      path.pop_back();
+      continue;
+    }
+    const PyValue* child = top.children[top.next++];
+    if (child == nullptr) continue;
+    auto it = done.find(child);
+    if (it == done.end()) {
+      done[child] = false;
+      path.push_back(visit(child));
+    } else if (!it->second) {
+      return true;
+    }
+  }
+  return false;
+}
 
 absl::StatusOr<PyRef> Machine::Storage(const PyRef& pid) {
   // torch.save's persistent id: ("storage", storage class, key, location, numel).
@@ -586,7 +649,7 @@ std::string PyValue::Describe() const {
   return "?";
 }
 
-absl::StatusOr<PyRef> ParsePickle(std::string_view data) { return Machine(data).Run(); }
+absl::StatusOr<PyRef> ParsePickle(std::string_view data) { return Machine(data).Parse(); }
 
 std::string DtypeOfStorageClass(std::string_view c) {
   static const std::map<std::string_view, std::string_view> kStorages = {

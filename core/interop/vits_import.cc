@@ -289,7 +289,7 @@ absl::Status Transfer(const Source& s, models::VitsImpl& model, ImportReport* re
 absl::Status WriteFinetuneConfig(const ImportOptions& o, TrainConfig cfg, const std::string& checkpoint) {
   const std::string stem = fs::path(o.source).stem().string();
   cfg.name = stem + "-finetune";
-  cfg.output_dir = "runs/" + cfg.name;
+  cfg.output_dir = cfg.name;  // beside the config file
   cfg.data.path.clear();
   cfg.training.max_steps = 2000;
   cfg.training.scheduler = "constant";

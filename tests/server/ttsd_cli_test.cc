@@ -180,6 +180,37 @@ TEST_F(TtsdCliTest, SynthesizeTakesTextIdsOrARecordingNotSeveral) {
   EXPECT_FALSE(std::filesystem::exists(tmp_.Join("x.wav")));
 }
 
+// `ttsd import` as a user meets it: a report on success; exit 2 and a message naming the right command
+// for a file of another tool, a file that is no checkpoint, a missing file or an unknown format; nothing
+// written on failure.
+TEST_F(TtsdCliTest, ImportReportsWhatItMappedAndRefusesTheWrongFormat) {
+  const std::string interop = testing::TestDataDir() + "/interop/";
+  const std::string out = tmp_.Join("voice.pt");
+  Result ok = RunTtsd("import vits " + interop + "vits-vctk/G.pth --out " + out);
+  ASSERT_EQ(ok.code, 0) << ok.output;
+  EXPECT_THAT(ok.output, HasSubstr("4 speakers"));
+  EXPECT_THAT(ok.output, HasSubstr("weight-norm folded or re-expressed"));
+  EXPECT_THAT(ok.output, HasSubstr("Wrote    " + out));
+  EXPECT_TRUE(std::filesystem::exists(out + ".sha256"));
+  const std::string bad = tmp_.Join("bad.pt");
+  Result lightning = RunTtsd("import coqui " + interop + "piper-xlow/model.ckpt --out " + bad);
+  EXPECT_EQ(lightning.code, 2) << lightning.output;
+  EXPECT_THAT(lightning.output, HasSubstr("use `ttsd import piper`"));
+  Result coqui = RunTtsd("import vits " + interop + "coqui-vits/model.pth --out " + bad);
+  EXPECT_EQ(coqui.code, 2) << coqui.output;
+  EXPECT_THAT(coqui.output, HasSubstr("use `ttsd import coqui`"));
+  Result authors = RunTtsd("import piper " + interop + "vits-ljs/G.pth --out " + bad);
+  EXPECT_EQ(authors.code, 2) << authors.output;
+  EXPECT_THAT(authors.output, HasSubstr("use `ttsd import vits`"));
+  Result wav = RunTtsd("import piper " + testing::TestWav("slt-a.wav") + " --out " + bad);
+  EXPECT_EQ(wav.code, 2) << wav.output;
+  EXPECT_THAT(wav.output, HasSubstr("not a PyTorch checkpoint"));
+  EXPECT_EQ(RunTtsd("import piper " + tmp_.Join("missing.ckpt") + " --out " + bad).code, 2);
+  EXPECT_EQ(RunTtsd("import espnet " + interop + "piper-xlow/model.ckpt --out " + bad).code, 2);
+  EXPECT_FALSE(std::filesystem::exists(bad));
+  EXPECT_FALSE(std::filesystem::exists(bad + ".sha256"));
+}
+
 TEST_F(TtsdCliTest, TextSymbolsWritesAPinnableTable) {
   std::string table = tmp_.Join("symbols.json");
   Result r = RunTtsd("text symbols --config " + Config("") + " --out " + table);

@@ -63,6 +63,9 @@ TEST(PickleTest, RefusesTruncatedAndMalformedStreamsWithTheOffset) {
   EXPECT_THAT(std::string(ParsePickle("\x80\x02s.").status().message()), HasSubstr("stack underflow"));
   EXPECT_THAT(std::string(ParsePickle(Bytes("\x80\x02X\xff\xff\xff\x7f" "a.")).status().message()), HasSubstr("runs past the end"));
   EXPECT_THAT(std::string(ParsePickle("\x80\x02\xff.").status().message()), HasSubstr("unsupported opcode"));
+  // A list appended to itself (through the memo): refused, and freed (LeakSanitizer checks under make fuzz).
+  EXPECT_THAT(std::string(ParsePickle(Bytes("\x80\x02]q\x00h\x00" "a.")).status().message()),
+              HasSubstr("contains itself"));
 }
 
 TEST(PickleTest, DeeplyNestedValuesAreReleasedWithoutRecursion) {
