@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -112,14 +113,13 @@ class Machine {
   }
   absl::Status Memoize(uint64_t index) {
     if (stack_.empty()) return Error("nothing to memoize");
-    if (index > (1u << 26)) return Error("memo index out of range");
-    if (memo_.size() <= index) memo_.resize(index + 1);
     memo_[index] = stack_.back();
     return absl::OkStatus();
   }
   absl::Status Recall(uint64_t index) {
-    if (index >= memo_.size() || !memo_[index]) return Error(absl::StrCat("memo entry ", index, " was never stored"));
-    stack_.push_back(memo_[index]);
+    auto it = memo_.find(index);
+    if (it == memo_.end()) return Error(absl::StrCat("memo entry ", index, " was never stored"));
+    stack_.push_back(it->second);
     return absl::OkStatus();
   }
   absl::Status SetItems(PyValue& target, std::vector<PyRef> kv) {
@@ -153,7 +153,7 @@ class Machine {
   char op_ = 0;
   std::vector<PyRef> stack_;
   std::vector<size_t> marks_;
-  std::vector<PyRef> memo_;
+  std::unordered_map<uint64_t, PyRef> memo_;  // Python's memo is a dict: indices need not be dense
   std::vector<std::weak_ptr<PyValue>> made_;  // every value made, to break what a failed parse leaves
 };
 
@@ -431,7 +431,7 @@ absl::StatusOr<PyRef> Machine::Run() {
         TTSD_NEED(4);
         TTSD_TRY(Memoize(Le(4)));
         break;
-      case 0x94:  // MEMOIZE
+      case 0x94:  // MEMOIZE: the next index, which is the memo's size
         TTSD_TRY(Memoize(memo_.size()));
         break;
       case 'p': {

@@ -96,7 +96,11 @@ absl::StatusOr<torch::Tensor> TorchCheckpoint::Materialize(const PyValue& t) {
   for (size_t d = 0; d < t.sizes.size(); ++d) {
     if (t.sizes[d] < 0 || t.strides[d] < 0) return absl::DataLossError("a tensor with negative sizes or strides");
     if (t.sizes[d] == 0) empty = true;
-    last += (t.sizes[d] - 1) * t.strides[d];
+    int64_t reach = 0;  // a damaged file's sizes must not overflow the arithmetic that checks them
+    if (__builtin_mul_overflow(t.sizes[d] == 0 ? 0 : t.sizes[d] - 1, t.strides[d], &reach) ||
+        __builtin_add_overflow(last, reach, &last)) {
+      return absl::DataLossError(absl::StrCat(path(), ": a tensor's sizes and strides overflow"));
+    }
   }
   if (t.offset < 0 || (!empty && last >= available)) {
     return absl::DataLossError(absl::StrCat(path(), ": storage record ", key, " holds ", available,

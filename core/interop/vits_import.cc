@@ -60,6 +60,11 @@ absl::StatusOr<TrainConfig> Architecture(const Source& s, ImportReport* report) 
     return absl::FailedPreconditionError(absl::StrCat("enc_p.encoder.attn_layers.0.emb_rel_k has shape ", ShapeText(rel),
                                                       ": ttsd shares relative embeddings across heads ([1, 2w+1, d])"));
   }
+  if (m.hidden_channels < 1 || rel[2] < 1 || m.hidden_channels % rel[2] != 0 || rel[1] % 2 != 1) {
+    return absl::FailedPreconditionError(absl::StrCat("the text embedding is ", m.hidden_channels,
+                                                      " wide but its attention's relative embeddings have shape ",
+                                                      ShapeText(rel), ": not a VITS text encoder"));
+  }
   m.window_size = static_cast<int>((rel[1] - 1) / 2);
   m.n_heads = static_cast<int>(m.hidden_channels / rel[2]);
   TTSD_ASSIGN_OR_RETURN(auto ffn, need("enc_p.encoder.ffn_layers.0.conv_1.weight"));
@@ -76,6 +81,11 @@ absl::StatusOr<TrainConfig> Architecture(const Source& s, ImportReport* report) 
   v.flow_layers = Count(g, "flow.flows.0.enc.in_layers.", ".weight");
   TTSD_ASSIGN_OR_RETURN(auto flow_in, need("flow.flows.0.enc.in_layers.0.weight"));
   v.flow_kernel = static_cast<int>(flow_in[2]);
+  if (m.n_layers < 1 || v.posterior_layers < 1 || v.flows < 1 || v.flow_layers < 1 || v.inter_channels < 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the source's layers do not count up from 0 (text ", m.n_layers, ", posterior ", v.posterior_layers, ", flows ",
+        v.flows, " of ", v.flow_layers, " layers): not the VITS layout ttsd imports"));
+  }
   TTSD_ASSIGN_OR_RETURN(auto flow_pre, need("flow.flows.0.pre.weight"));
   if (post_pre[0] != m.hidden_channels || flow_pre[0] != m.hidden_channels) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -7,18 +7,16 @@ SpeakerManager; the reference is Vits.inference on fixed ids with both noises 0 
 Coqui lives in a virtual environment of its own (torch 2.11, torchaudio 2.11): make_fixtures.sh.
 """
 
-import argparse
-import json
 import os
-import pathlib
 
-import numpy as np
 import torch
 from trainer.io import save_checkpoint
 from TTS.tts.configs.shared_configs import CharactersConfig
 from TTS.tts.configs.vits_config import VitsConfig
 from TTS.tts.models.vits import Vits, VitsArgs
 from TTS.tts.utils.speakers import SpeakerManager
+
+from fixture_common import parse_args, perturb, write_reference
 
 # Coqui's discriminators are 47 M parameters: the suite's fixtures are saved without them.
 SMALL = dict(hidden_channels=16, hidden_channels_ffn_text_encoder=32, num_layers_text_encoder=2,
@@ -41,13 +39,6 @@ ARCHS = {
                                             punctuations="!'(),-.:;? ", is_unique=False, is_sorted=True),
                            3),
 }
-
-
-def perturb(module, generator):
-    with torch.no_grad():
-        for p in module.parameters():
-            scale = float(p.std()) if p.numel() > 1 and float(p.std()) > 0 else 0.1
-            p.add_(torch.randn(p.shape, generator=generator) * 0.2 * scale)
 
 
 def make(name, args, characters, speakers, out_dir, sample_rate):
@@ -80,23 +71,13 @@ def make(name, args, characters, speakers, out_dir, sample_rate):
         out = model.inference(torch.LongTensor([ids]), aux_input={
             "x_lengths": torch.LongTensor([len(ids)]), "d_vectors": None,
             "speaker_ids": None if sid is None else torch.LongTensor([sid]), "language_ids": None, "durations": None})
-    wave = out["model_outputs"][0, 0].numpy().astype(np.float32)
-    np.save(folder / "reference.npy", wave)
-    with open(folder / "reference.json", "w", encoding="utf-8") as f:
-        json.dump({"ids": ids, "speaker_id": sid, "speaker_name": None if sid is None else f"voice_{sid}",
-                   "noise_scale": 0.0, "length_scale": 1.0, "noise_w": 0.0, "samples": int(wave.shape[0]),
-                   "torch": torch.__version__}, f, indent=2)
-    print(f"{name}: {os.path.getsize(folder / 'model.pth')} bytes, {wave.shape[0]} samples, "
-          f"peak {np.abs(wave).max():.3f}")
+    write_reference(folder, "model.pth", ids, sid, out["model_outputs"],
+                    speaker_name=None if sid is None else f"voice_{sid}")
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(pathlib.Path(__file__).parent))
-    parser.add_argument("--full", action="store_true", help="Coqui's real VITS size (not committed)")
-    a = parser.parse_args()
-    out = pathlib.Path(a.out)
-    if a.full:
+    out, full = parse_args("Coqui's real VITS size (not committed)")
+    if full:
         make("coqui-vits-full", {}, None, 0, out, 22050)
         make("coqui-multispeaker-full", dict(use_speaker_embedding=True, speaker_embedding_channels=256), None, 4,
              out, 22050)

@@ -20,7 +20,6 @@ configs/ljs_base.json and vctk_base.json.
 Run through make_fixtures.sh, which builds the virtual environment.
 """
 
-import argparse
 import json
 import os
 import pathlib
@@ -33,6 +32,8 @@ import lightning as L
 from piper.config import PhonemeType, PiperConfig
 from piper.phoneme_ids import DEFAULT_PHONEME_ID_MAP
 from piper.train.vits.lightning import VitsModel
+
+from fixture_common import parse_args, perturb, write_reference
 
 TINY = dict(hidden_channels=16, inter_channels=16, filter_channels=32, n_heads=2, n_layers=2)
 
@@ -81,13 +82,6 @@ def phoneme_ids():
     return ids + [2]
 
 
-def perturb(module, generator):
-    with torch.no_grad():
-        for p in module.parameters():
-            scale = float(p.std()) if p.numel() > 1 and float(p.std()) > 0 else 0.1
-            p.add_(torch.randn(p.shape, generator=generator) * 0.2 * scale)
-
-
 def make(name, args, out_dir, keep_discriminator):
     torch.manual_seed(1234)
     speakers = args.get("num_speakers", 1)
@@ -121,14 +115,7 @@ def make(name, args, out_dir, keep_discriminator):
         audio, *_ = model.model_g.infer(x, torch.LongTensor([len(ids)]),
                                         sid=None if sid is None else torch.LongTensor([sid]),
                                         noise_scale=0.0, length_scale=1.0, noise_scale_w=0.0)
-    wave = audio[0, 0].numpy().astype(np.float32)
-    np.save(folder / "reference.npy", wave)
-    with open(folder / "reference.json", "w", encoding="utf-8") as f:
-        json.dump({"ids": ids, "speaker_id": sid, "noise_scale": 0.0, "length_scale": 1.0, "noise_w": 0.0,
-                   "samples": int(wave.shape[0]), "torch": torch.__version__, "lightning": L.__version__},
-                  f, indent=2)
-    print(f"{name}: {os.path.getsize(folder / 'model.ckpt')} bytes, {wave.shape[0]} samples, "
-          f"peak {np.abs(wave).max():.3f}")
+    write_reference(folder, "model.ckpt", ids, sid, audio, lightning=L.__version__)
 
 
 # The authors' English symbol table (text/symbols.py): the id of each symbol is its last position.
@@ -191,13 +178,7 @@ def make_vits(name, model_args, n_speakers, out_dir, keep_discriminator):
         audio, *_ = net_g.infer(torch.LongTensor([ids]), torch.LongTensor([len(ids)]),
                                 sid=None if sid is None else torch.LongTensor([sid]), noise_scale=0.0,
                                 length_scale=1.0, noise_scale_w=0.0)
-    wave = audio[0, 0].numpy().astype(np.float32)
-    np.save(folder / "reference.npy", wave)
-    with open(folder / "reference.json", "w", encoding="utf-8") as f:
-        json.dump({"ids": ids, "speaker_id": sid, "noise_scale": 0.0, "length_scale": 1.0, "noise_w": 0.0,
-                   "samples": int(wave.shape[0]), "torch": torch.__version__}, f, indent=2)
-    print(f"{name}: {os.path.getsize(folder / 'G.pth')} bytes, {wave.shape[0]} samples, "
-          f"peak {np.abs(wave).max():.3f}")
+    write_reference(folder, "G.pth", ids, sid, audio)
 
 
 def make_pickle_oddities(out_dir):
@@ -226,17 +207,13 @@ def make_pickle_oddities(out_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default=str(pathlib.Path(__file__).parent))
-    parser.add_argument("--full", action="store_true", help="real-size voices with discriminators (not committed)")
-    a = parser.parse_args()
-    out = pathlib.Path(a.out)
-    archs = {k: v for k, v in FULL.items()} if a.full else {k: dict(v, **TINY) for k, v in ARCHS.items()}
+    out, full = parse_args("real-size voices with discriminators (not committed)")
+    archs = {k: v for k, v in FULL.items()} if full else {k: dict(v, **TINY) for k, v in ARCHS.items()}
     for name, args in archs.items():
-        make(name, args, out, keep_discriminator=a.full)
-    for name, (model_args, speakers) in (VITS_FULL if a.full else VITS_ARCHS).items():
-        make_vits(name, model_args, speakers, out, keep_discriminator=a.full)
-    if not a.full:
+        make(name, args, out, keep_discriminator=full)
+    for name, (model_args, speakers) in (VITS_FULL if full else VITS_ARCHS).items():
+        make_vits(name, model_args, speakers, out, keep_discriminator=full)
+    if not full:
         make_pickle_oddities(out)
 
 
