@@ -129,5 +129,39 @@ TEST(VitsImportTest, RefusesWhatIsNotAPiperVoiceAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(o.out + ".sha256"));
 }
 
+// What ttsd's VITS cannot hold is refused with what is wrong, before anything is written: a multilingual
+// Coqui voice (a language embedding), a config whose dilations do not fit the generator's tensors.
+TEST(VitsImportTest, RefusesALayoutTtsdCannotExpressAndWritesNothing) {
+  testing::TempDir tmp;
+  ImportOptions o;
+  o.out = tmp.Join("out.pt");
+  o.format = "coqui";
+  o.source = Fixture("coqui-vits/model.pth");
+  {
+    std::string text = *ReadFileToString(Fixture("coqui-vits/config.json"));
+    const std::string key = "\"use_language_embedding\": false";
+    ASSERT_NE(text.find(key), std::string::npos);
+    text.replace(text.find(key), key.size(), "\"use_language_embedding\": true");
+    testing::WriteTextFile(tmp.Join("multilingual.json"), text);
+  }
+  o.config = tmp.Join("multilingual.json");
+  auto r = ImportVoice(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("no language embedding"));
+
+  o.format = "vits";
+  o.source = Fixture("vits-ljs/G.pth");
+  auto config = nlohmann::json::parse(*ReadFileToString(Fixture("vits-ljs/config.json")));
+  config["model"]["resblock_dilation_sizes"] = {{1, 3}, {1, 3, 5}, {1, 3, 5}};
+  testing::WriteTextFile(tmp.Join("dilations.json"), config.dump());
+  o.config = tmp.Join("dilations.json");
+  r = ImportVoice(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("resblock_dilation_sizes[0] has 2 dilations but the tensors have 3 convolutions"));
+  EXPECT_FALSE(std::filesystem::exists(o.out));
+}
+
 }  // namespace
 }  // namespace ttsd::core::interop
