@@ -380,6 +380,8 @@ absl::StatusOr<ImportReport> ImportVoice(const ImportOptions& o) {
     return Import(o);
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("import of ", o.source, " failed in LibTorch: ", e.what_without_backtrace()));
+  } catch (const nlohmann::json::exception& e) {  // a config field of an unexpected type
+    return absl::InvalidArgumentError(absl::StrCat("import of ", o.source, ": the source's config: ", e.what()));
   }
 }
 
