@@ -84,7 +84,7 @@ absl::StatusOr<torch::Tensor> TorchCheckpoint::Materialize(const PyValue& t) {
   if (it == storages_.end()) {
     TTSD_ASSIGN_OR_RETURN(std::string bytes, zip_->Read(absl::StrCat(prefix_, "data/", key)));
     auto storage = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
-    std::memcpy(storage.data_ptr(), bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(storage.data_ptr(), bytes.data(), bytes.size());
     it = storages_.emplace(key, storage).first;
   }
   const int elem = ElementSize(t.dtype);
