@@ -161,9 +161,9 @@ struct VitsConfig {
   std::vector<std::vector<int>> resblock_dilations_per_kernel;  // one list per resblock kernel (Piper's
                                                                 // [[1, 2], [2, 6], [3, 12]]); empty: the above
   int resblock_type = 1;           // HiFi-GAN ResBlock1 (two convs per dilation) or 2 (one; Piper x_low, low)
-  // The dilations of resblock kernel i.
+  // The dilations of resblock kernel i (Validate() checks there is one list per kernel).
   const std::vector<int>& DilationsOf(size_t i) const {
-    return resblock_dilations_per_kernel.empty() ? resblock_dilations : resblock_dilations_per_kernel[i];
+    return i < resblock_dilations_per_kernel.size() ? resblock_dilations_per_kernel[i] : resblock_dilations;
   }
   int segment_size = 8192;         // waveform samples decoded per utterance in training (multiple of hop)
   std::vector<int> discriminator_periods = {2, 3, 5, 7, 11};  // multi-period; one scale discriminator too

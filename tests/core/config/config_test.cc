@@ -125,6 +125,40 @@ TEST(ConfigVitsTest, PresetListsRoundTripAndGeneratorMustMatchTheHop) {
               HasSubstr("model.vits.upsample_rates: at most 16 levels"));
 }
 
+// Piper's generators: a dilation list per resblock kernel (a list of lists in YAML) and ResBlock2.
+TEST(ConfigVitsTest, DilationsPerKernelAreAListOfListsCheckedAgainstTheKernels) {
+  ttsd::testing::TempDir dir;
+  const std::string head = "model:\n  type: vits\n  vits:\n    upsample_rates: [8, 8, 4]\n"
+                           "    upsample_kernels: [16, 16, 8]\n    resblock_kernels: [3, 5, 7]\n";
+  const std::string tail = "data:\n  path: " + dir.path() + "\n";
+  auto parsed = LoadConfigText(head + "    resblock_dilations_per_kernel: [[1, 2], [2, 6], [3, 12]]\n"
+                                      "    resblock_type: 2\n" + tail, "p.yaml", dir.path());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const VitsConfig& v = parsed->config.model.vits;
+  EXPECT_EQ(v.DilationsOf(1), (std::vector<int>{2, 6}));
+  EXPECT_EQ(v.resblock_type, 2);
+  std::string emitted = EmitConfigYaml(parsed->config);
+  EXPECT_THAT(emitted, HasSubstr("resblock_dilations_per_kernel: [[1, 2], [2, 6], [3, 12]]"));
+  auto again = ParseConfigYaml(emitted, "resolved.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->config.model.vits.resblock_dilations_per_kernel, v.resblock_dilations_per_kernel);
+  // Without the list, every kernel uses resblock_dilations.
+  EXPECT_EQ(VitsConfig{}.DilationsOf(2), (std::vector<int>{1, 3, 5}));
+
+  auto msg = [&](const std::string& vits) {
+    return std::string(LoadConfigText(head + vits + tail, "b.yaml", dir.path()).status().message());
+  };
+  EXPECT_THAT(msg("    resblock_dilations_per_kernel: [[1, 2], [2, 6]]\n"),
+              HasSubstr("must have one list per resblock kernel (3 kernels, 2 lists)"));
+  EXPECT_THAT(msg("    resblock_dilations_per_kernel: [[1, x], [2], [3]]\n"),
+              HasSubstr("model.vits.resblock_dilations_per_kernel: expected an integer in this inner list"));
+  EXPECT_THAT(msg("    resblock_dilations_per_kernel: [1, 2, 3]\n"), HasSubstr("expected a list of lists of integers"));
+  EXPECT_THAT(msg("    resblock_dilations_per_kernel: [[1], [0], [3]]\n"), HasSubstr("every dilation must be >= 1"));
+  EXPECT_THAT(msg("    resblock_type: 3\n"), HasSubstr("model.vits.resblock_type: must be 1"));
+  EXPECT_THAT(msg("    sdp_channels: -1\n    dp_norm_eps: 0\n"),
+              AllOf(HasSubstr("model.vits.sdp_channels: must be >= 0"), HasSubstr("model.vits.dp_norm_eps: must be in (0, 1)")));
+}
+
 TEST(ConfigVitsTest, VitsSettingsOnAnotherModelAreAnErrorAndVitsBringsItsTrainingDefaults) {
   ttsd::testing::TempDir dir;
   auto st = LoadConfigText("model:\n  vits:\n    flows: 2\ndata:\n  path: " + dir.path() + "\n", "g.yaml", dir.path()).status();

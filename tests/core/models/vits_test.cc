@@ -3,6 +3,7 @@
 // both networks updated, and the mel reconstruction improving.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -117,6 +118,26 @@ TEST(HifiGanTest, GeneratorUpsamplesByTheHopAndDiscriminatorsJudgeEveryPeriod) {
     // Every hidden layer and the output: 6 + 1 for the scale discriminator, 5 + 1 per period one.
     EXPECT_EQ(judged[i].features.size(), i == 0 ? 7u : 6u);
   }
+}
+
+// Piper's x_low / low / medium generator: ResBlock2 (one conv per dilation), a dilation list per kernel,
+// rates 8, 8, 4 with kernels 16, 16, 8; each block's convs carry their own dilation.
+TEST(HifiGanTest, ResBlock2WithDilationsPerKernelUpsamplesByTheHop) {
+  auto c = TinyVits();
+  c.vits.upsample_rates = {8, 8, 4};
+  c.vits.upsample_kernels = {16, 16, 8};
+  c.vits.resblock_kernels = {3, 5, 7};
+  c.vits.resblock_dilations_per_kernel = {{1, 2}, {2, 6}, {3, 12}};
+  c.vits.resblock_type = 2;
+  HifiGanGenerator gen(c.vits, c.vits.inter_channels, 0);
+  std::vector<std::string> names;
+  for (const auto& p : gen->named_parameters()) names.push_back(p.key());
+  EXPECT_NE(std::find(names.begin(), names.end(), "resblocks.2.convs.1.weight_v"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "resblocks.0.convs1.0.weight_v"), names.end());
+  EXPECT_EQ(gen->resblocks[2]->as<ResBlock>()->convs[1]->as<WnConv1d>()->dilation, 12);
+  EXPECT_EQ(gen->resblocks[4]->as<ResBlock>()->convs[0]->as<WnConv1d>()->dilation, 2);
+  auto audio = gen(torch::randn({1, c.vits.inter_channels, 7}), torch::Tensor());
+  EXPECT_EQ(audio.sizes(), (std::vector<int64_t>{1, 1, 7 * 256}));
 }
 
 TEST(VitsSpectraTest, FramesFollowTheHopAndSlicesLineUp) {
