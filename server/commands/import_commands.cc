@@ -1,4 +1,4 @@
-// `ttsd import piper|vits SOURCE [--config THEIR.json] [--discriminator D.pth] --out OUT.pt`: a voice trained by another tool
+// `ttsd import piper|vits|coqui SOURCE [--config THEIR.json] [--discriminator D.pth] --out OUT.pt`: a voice trained by another tool
 // becomes an ordinary ttsd checkpoint (core/interop/vits_import.h), usable by `ttsd synthesize`, as a
 // fine-tune's finetune.pretrained_model_path, and by the daemon.
 #include <cstdio>
@@ -26,9 +26,11 @@ int RunImport(const core::interop::ImportOptions& opt) {
 void RegisterImportCommands(CLI::App& app, int* exit_code) {
   auto opt = std::make_shared<core::interop::ImportOptions>();
   auto* import = app.add_subcommand("import",
-                                    "Import a voice trained by another tool (Piper's .ckpt, the VITS authors' G_*.pth) as a ttsd checkpoint: "
+                                    "Import a voice trained by another tool (Piper's .ckpt, the VITS authors' G_*.pth, Coqui TTS's .pth) as "
+                                    "a ttsd checkpoint: "
                                     "synthesize with it or fine-tune from it");
-  import->add_option("format", opt->format, "What wrote the source: piper (a Lightning .ckpt) or vits (the authors' G_*.pth)")
+  import->add_option("format", opt->format, "What wrote the source: piper (a Lightning .ckpt), vits (the authors' G_*.pth) or coqui "
+                                            "(Coqui TTS's best_model.pth / checkpoint_N.pth)")
       ->required()
       ->check(CLI::IsMember({"piper", "coqui", "vits"}));
   import->add_option("source", opt->source, "The source checkpoint")
@@ -36,7 +38,8 @@ void RegisterImportCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   import->add_option("--config", opt->config,
                      "The source's JSON config (piper: the training folder's config.json or the voice's .onnx.json; vits: "
-                     "the run's config.json; default: config.json beside the checkpoint, or for piper in a folder above)")
+                     "the run's config.json; coqui: its checkpoint carries one; default: config.json beside the checkpoint, "
+                     "or for piper in a folder above)")
       ->check(CLI::ExistingFile);
   import->add_option("--discriminator", opt->discriminator,
                      "vits: the D_*.pth saved with G_*.pth, so a fine-tune keeps the trained discriminators")
