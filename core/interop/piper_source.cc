@@ -39,8 +39,8 @@ absl::StatusOr<SymbolTable> PiperSymbols(const json& map, int64_t size, std::vec
     }
     std::vector<std::string> cps;
     if (!SplitUtf8(phoneme, &cps) || cps.size() != 1) {
-      notes->push_back(absl::StrCat("phoneme '", phoneme, "' (id ", id, ", a merged vowel cluster) is not one code "
-                                    "point; the id is kept but ttsd's text cannot produce it"));
+      notes->push_back(absl::StrCat("phoneme '", phoneme, "' (id ", id, ") is several code points (Piper's merged "
+                                    "vowel clusters are); the id is kept but ttsd's text cannot produce it"));
       continue;
     }
     auto& slot = symbols[static_cast<size_t>(id)];
