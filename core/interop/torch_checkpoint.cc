@@ -113,9 +113,11 @@ absl::StatusOr<torch::Tensor> TorchCheckpoint::Materialize(const PyValue& t) {
 absl::StatusOr<std::map<std::string, torch::Tensor>> TorchCheckpoint::Tensors(const PyValue& dict,
                                                                               const std::string& prefix) {
   std::map<std::string, torch::Tensor> out;
-  // Iterative walk: a checkpoint's dicts nest a few levels, but a damaged one must not recurse without end.
+  // Iterative, and each dict once: ParsePickle refuses cycles, but a hostile file can still share one
+  // dict under many keys at many levels (exponentially many paths). A shared dict is named by the first
+  // path reached; state dicts share none.
   std::vector<std::pair<const PyValue*, std::string>> todo = {{&dict, prefix}};
-  std::set<const PyValue*> seen;  // a pickle can make a dict that holds itself
+  std::set<const PyValue*> seen;
   while (!todo.empty()) {
     auto [d, name] = todo.back();
     todo.pop_back();
